@@ -1,0 +1,346 @@
+//! The command-line interface: every command, flag and help text of CONTRACT.md.
+//!
+//! Doc comments are the help text. Options shared by several commands are
+//! flattened groups, as in sqlx-cli's `opt.rs`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
+
+/// Connect CRM Ventas tenants to Meta (Facebook): OAuth from a terminal, an
+/// encrypted token store, the CRM's Meta migrations, token audits.
+///
+/// Settings come from flags, then the environment, then a `.env` file in the
+/// working directory. See the README for every variable.
+#[derive(Debug, Parser)]
+#[command(
+    name = "crm-meta",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags accepted before or after any subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalOpts {
+    /// Print one JSON document on stdout; no colour, progress bars or prompts.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// More logging on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Answer yes to every confirmation; never prompt.
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+
+    /// Do not read a `.env` file from the working directory.
+    #[arg(long, global = true)]
+    pub no_dotenv: bool,
+
+    /// Database: `postgres://…` for production, `sqlite:…` for an embedded file.
+    /// [default: sqlite://$CRM_META_HOME/crm-meta.db]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        global = true,
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+}
+
+/// A tenant id: a positive integer naming a row of `tenants`.
+pub type TenantId = i32;
+
+fn tenant_id_parser() -> clap::builder::RangedI64ValueParser<i32> {
+    clap::value_parser!(i32).range(1..)
+}
+
+#[derive(Debug, Args)]
+pub struct TenantArg {
+    /// The tenant's id (a row of `tenants`).
+    #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+    pub tenant: TenantId,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the CRM's Meta tables (safe to run from several CI jobs at once).
+    Migrate(MigrateArgs),
+
+    /// Manage tenants where crm-meta owns the `tenants` table.
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
+
+    /// Connect a tenant's Meta account: OAuth in the browser, then a verified,
+    /// encrypted long-lived token.
+    Connect(ConnectArgs),
+
+    /// Revoke the app at Meta and delete the tenant's stored token.
+    Disconnect(DisconnectArgs),
+
+    /// Check stored tokens live against Meta.
+    TestConnection(TestConnectionArgs),
+
+    /// Show Meta's `debug_token` view of a token.
+    DebugToken(DebugTokenArgs),
+
+    /// List a tenant's business managers and ad accounts.
+    ListAccounts(ListAccountsArgs),
+
+    /// Check every stored token; flag expired, invalid, missing-scope and expiring ones.
+    Audit(AuditArgs),
+
+    /// Import existing tokens from stdin, validated and stored encrypted.
+    Import(ImportArgs),
+
+    /// Choose the business manager and ad account the CRM syncs for a tenant.
+    Select(SelectArgs),
+
+    /// Extend long-lived tokens while Meta allows; report tenants that must consent again.
+    Refresh(RefreshArgs),
+
+    /// Manage the key that encrypts tokens at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+
+    /// Print a shell completion script on stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct MigrateArgs {
+    #[command(subcommand)]
+    pub command: Option<MigrateCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateCommand {
+    /// Apply pending migrations (the default).
+    Run,
+    /// List applied and pending migrations; exit 3 when any is pending.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Add a tenant.
+    Add {
+        /// The tenant's id.
+        #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+        id: TenantId,
+        /// The tenant's display name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Every tenant with its connection state (from the database; no network).
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+
+    /// Print the URL and read the redirected URL pasted back, instead of a loopback listener.
+    #[arg(long, conflicts_with = "with_token")]
+    pub no_browser: bool,
+
+    /// Read an existing user or system-user token from stdin instead of running OAuth.
+    #[arg(long)]
+    pub with_token: bool,
+
+    /// Seconds to wait for the authorization to complete.
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
+
+    /// Redirect URI registered on the Meta app (must match exactly).
+    #[arg(long, env = "META_REDIRECT_URI", value_name = "URI")]
+    pub redirect_uri: Option<String>,
+
+    /// Permissions to request, comma separated.
+    #[arg(long, env = "META_SCOPES", value_name = "LIST")]
+    pub scopes: Option<String>,
+
+    /// Facebook Login for Business configuration id, sent instead of the scopes.
+    #[arg(long, env = "META_LOGIN_CONFIG_ID", value_name = "ID")]
+    pub config_id: Option<String>,
+
+    #[command(flatten)]
+    pub choice: AccountChoice,
+}
+
+/// Answers the "which ad account" question without a terminal.
+#[derive(Debug, Args)]
+pub struct AccountChoice {
+    /// Business manager id.
+    #[arg(long, value_name = "ID", requires = "ad_account")]
+    pub business: Option<String>,
+
+    /// Ad account id (`act_…`).
+    #[arg(long, value_name = "ACT_ID")]
+    pub ad_account: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DisconnectArgs {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+
+    /// Delete the stored token without revoking the app's permissions at Meta.
+    #[arg(long)]
+    pub keep_remote: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").required(true).args(["tenant", "all"]))]
+pub struct TestConnectionArgs {
+    /// The tenant to check.
+    #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+    pub tenant: Option<TenantId>,
+
+    /// Check every connected tenant.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["tenant", "token_stdin"]))]
+pub struct DebugTokenArgs {
+    /// The tenant whose stored token to inspect.
+    #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+    pub tenant: Option<TenantId>,
+
+    /// Read the token from stdin (needs no database).
+    #[arg(long)]
+    pub token_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListAccountsArgs {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+
+    /// Only this business manager.
+    #[arg(long, value_name = "ID")]
+    pub business: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Flag tokens (or data access) expiring within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub within: u32,
+
+    /// Graph batch requests in flight at once.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
+
+    /// Output format (`--json` implies json).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Input format on stdin.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
+    pub format: ImportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+
+    #[command(flatten)]
+    pub choice: AccountChoice,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").args(["tenant", "expiring_within"]))]
+pub struct RefreshArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+    pub tenant: Option<TenantId>,
+
+    /// Only tokens expiring within this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub expiring_within: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old
+    /// key from CRM_META_TOKEN_KEY_OLD, in one transaction.
+    Rotate {
+        /// Check that every token decrypts and report what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_before_and_after_the_subcommand() {
+        let before = Cli::try_parse_from(["crm-meta", "--json", "tenants", "list"]).unwrap();
+        let after = Cli::try_parse_from(["crm-meta", "tenants", "list", "--json"]).unwrap();
+        assert!(before.global.json && after.global.json);
+    }
+
+    #[test]
+    fn tenant_ids_must_be_positive_integers() {
+        for bad in ["0", "-1", "abc", "99999999999999999999", "2147483648"] {
+            let parsed = Cli::try_parse_from(["crm-meta", "connect", "--tenant", bad]);
+            assert!(parsed.is_err(), "{bad} was accepted");
+        }
+        assert!(Cli::try_parse_from(["crm-meta", "connect", "--tenant", "7"]).is_ok());
+    }
+
+    #[test]
+    fn migrate_without_subcommand_means_run() {
+        let cli = Cli::try_parse_from(["crm-meta", "migrate"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Migrate(MigrateArgs { command: None })
+        ));
+    }
+}

@@ -1,0 +1,158 @@
+//! `crm-meta tenants add|list`: the tenants the tool knows, and each one's
+//! connection state as the database has it (no network).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::TenantsCommand;
+use crate::error::{Exit, UserError};
+use crate::output::{date_with_distance, new_table};
+use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
+use crate::store::{ConnectionInfo, Tenant};
+
+const MAX_NAME_CHARS: usize = 200;
+
+pub async fn run(ctx: &Context, command: TenantsCommand) -> Result<Exit> {
+    match command {
+        TenantsCommand::Add { id, name } => add(ctx, id, name).await,
+        TenantsCommand::List => list(ctx).await,
+    }
+}
+
+async fn add(ctx: &Context, id: i32, name: String) -> Result<Exit> {
+    let name = name.trim().to_owned();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return Err(UserError(format!(
+            "--name must be 1 to {MAX_NAME_CHARS} printable characters"
+        ))
+        .into());
+    }
+    let target = ctx.database()?;
+    let store = ctx.store(&target).await?;
+    let tenant = Tenant { id, name };
+    store.add_tenant(&tenant).await?;
+    if ctx.printer.is_json() {
+        ctx.printer
+            .json(&serde_json::json!({ "tenant_id": tenant.id, "name": tenant.name }))?;
+    } else {
+        ctx.printer
+            .line(format!("Added tenant {} ({}).", tenant.id, tenant.name));
+    }
+    store.close().await;
+    Ok(Exit::Success)
+}
+
+/// One row of `tenants list`, with the contract's keys.
+#[derive(Debug, Serialize)]
+struct TenantRow {
+    tenant_id: i32,
+    name: String,
+    status: TokenStatus,
+    meta_user_id: Option<String>,
+    meta_user_name: Option<String>,
+    token_type: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    data_access_expires_at: Option<DateTime<Utc>>,
+    business_manager_id: Option<String>,
+    ad_account_id: Option<String>,
+    last_checked_at: Option<DateTime<Utc>>,
+    last_check_status: Option<TokenStatus>,
+}
+
+impl TenantRow {
+    fn new(tenant: Tenant, connection: Option<&ConnectionInfo>, now: DateTime<Utc>) -> Self {
+        let status = connection.map_or(TokenStatus::NotConnected, |c| {
+            stored_status(
+                c.expires_at,
+                c.data_access_expires_at,
+                c.last_check_status,
+                now,
+                DEFAULT_WARNING_DAYS,
+            )
+        });
+        Self {
+            tenant_id: tenant.id,
+            name: tenant.name,
+            status,
+            meta_user_id: connection.map(|c| c.meta_user_id.clone()),
+            meta_user_name: connection.and_then(|c| c.meta_user_name.clone()),
+            token_type: connection.map(|c| c.token_type.clone()),
+            expires_at: connection.and_then(|c| c.expires_at),
+            data_access_expires_at: connection.and_then(|c| c.data_access_expires_at),
+            business_manager_id: connection.and_then(|c| c.business_manager_id.clone()),
+            ad_account_id: connection.and_then(|c| c.ad_account_id.clone()),
+            last_checked_at: connection.and_then(|c| c.last_checked_at),
+            last_check_status: connection.and_then(|c| c.last_check_status),
+        }
+    }
+}
+
+async fn list(ctx: &Context) -> Result<Exit> {
+    let target = ctx.database()?;
+    let store = ctx.store(&target).await?;
+    let tenants = store.tenants().await?;
+    let connections = store.connection_infos().await?;
+    store.close().await;
+
+    let now = Utc::now();
+    let rows: Vec<TenantRow> = tenants
+        .into_iter()
+        .map(|t| {
+            let connection = connections.iter().find(|c| c.tenant_id == t.id);
+            TenantRow::new(t, connection, now)
+        })
+        .collect();
+
+    if ctx.printer.is_json() {
+        ctx.printer.json(&serde_json::json!({ "tenants": rows }))?;
+        return Ok(Exit::Success);
+    }
+    if rows.is_empty() {
+        ctx.printer
+            .note("No tenants yet. Add one with `crm-meta tenants add --id N --name NAME`.");
+        return Ok(Exit::Success);
+    }
+    let mut table = new_table([
+        "ID",
+        "NAME",
+        "STATUS",
+        "META USER",
+        "EXPIRES",
+        "AD ACCOUNT",
+        "LAST CHECK",
+    ]);
+    for row in &rows {
+        let connected = row.status != TokenStatus::NotConnected;
+        let expires = if !connected {
+            String::new()
+        } else {
+            date_with_distance(row.expires_at, now)
+        };
+        let last_check = match (row.last_checked_at, row.last_check_status) {
+            (Some(at), Some(status)) => format!("{status}, {}", crate::output::distance(at, now)),
+            _ if connected => "never".to_owned(),
+            _ => String::new(),
+        };
+        let user = match (&row.meta_user_name, &row.meta_user_id) {
+            (Some(name), Some(id)) => format!("{name} ({id})"),
+            (None, Some(id)) => id.clone(),
+            _ => String::new(),
+        };
+        table.add_row([
+            row.tenant_id.to_string(),
+            row.name.clone(),
+            row.status.to_string(),
+            user,
+            expires,
+            row.ad_account_id.clone().unwrap_or_default(),
+            last_check,
+        ]);
+    }
+    ctx.printer.table(&table);
+    Ok(Exit::Success)
+}

@@ -1,0 +1,15 @@
+//! crm-meta: connects CRM Ventas tenants to Meta from the command line.
+//!
+//! The library holds everything; `main.rs` only parses, runs and maps the
+//! result to an exit code. Core modules (`store`, `crypto`, `settings`) never
+//! touch the terminal; `output` and `commands` do.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod crypto;
+pub mod error;
+pub mod output;
+pub mod settings;
+pub mod status;
+pub mod store;

@@ -1,0 +1,599 @@
+//! The token store: tenants, their Meta connections and the audit log, on
+//! PostgreSQL or an embedded SQLite file, chosen by the database URL.
+//!
+//! Both backends run the same SQL (`$N` placeholders work on both), so every
+//! operation is written once and [`with_pool!`] instantiates it per backend.
+//! Tokens go in and come out as [`SecretString`]: they are sealed with the
+//! [`TokenCipher`] on the way in and opened on the way out, so nothing outside
+//! this module ever sees ciphertext or could write a plaintext token. Every
+//! statement on a tenant's rows is keyed by that tenant's id.
+
+mod migrations;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use secrecy::SecretString;
+use serde::Serialize;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{PgPool, SqlitePool};
+
+pub use migrations::{MigrationInfo, MigrationStatus};
+
+use crate::crypto::{CryptoError, SealedToken, TokenCipher, create_private_dir};
+use crate::settings::DatabaseTarget;
+use crate::status::TokenStatus;
+
+/// Runs the same code against whichever pool the store holds.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            Store::Sqlite($pool) => $body,
+            Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A database of tenants and their connections.
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Why a store operation failed. Each variant says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the database {target}: {source}")]
+    Connect {
+        target: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("the database has {} pending migration(s) ({}); run `crm-meta migrate` first", pending.len(), join(pending))]
+    PendingMigrations { pending: Vec<i64> },
+    #[error(
+        "migration {version} failed part-way in an earlier run; fix the database by hand, then delete its row from _sqlx_migrations and run `crm-meta migrate`"
+    )]
+    DirtyMigration { version: i64 },
+    #[error(
+        "migration {version} was changed after it was applied to this database; use the crm-meta release that applied it"
+    )]
+    ChangedMigration { version: i64 },
+    #[error(
+        "the database was migrated by a newer crm-meta (it has migration {version}, unknown to this one); upgrade crm-meta"
+    )]
+    NewerSchema { version: i64 },
+    #[error(
+        "a migration failed and was rolled back, leaving the database as it was before it: {0}"
+    )]
+    Migration(#[source] sqlx::migrate::MigrateError),
+    #[error(
+        "no tenant with id {0}; check the id, or add it with `crm-meta tenants add --id {0} --name NAME`"
+    )]
+    UnknownTenant(i32),
+    #[error("tenant {0} already exists")]
+    TenantExists(i32),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+fn join(versions: &[i64]) -> String {
+    versions
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl StoreError {
+    /// A stable word for `--json` errors.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StoreError::Connect { .. } => "database_unreachable",
+            StoreError::PendingMigrations { .. } => "pending_migrations",
+            StoreError::DirtyMigration { .. }
+            | StoreError::ChangedMigration { .. }
+            | StoreError::NewerSchema { .. } => "schema_mismatch",
+            StoreError::Migration(_) => "migration_failed",
+            StoreError::UnknownTenant(_) => "unknown_tenant",
+            StoreError::TenantExists(_) => "tenant_exists",
+            StoreError::Crypto(e) => e.kind(),
+            StoreError::Database(_) => "database",
+        }
+    }
+
+    fn from_migrate(err: sqlx::migrate::MigrateError) -> Self {
+        use sqlx::migrate::MigrateError as M;
+        match err {
+            M::VersionMissing(version) => StoreError::NewerSchema { version },
+            M::VersionMismatch(version) => StoreError::ChangedMigration { version },
+            M::Dirty(version) => StoreError::DirtyMigration { version },
+            other => StoreError::Migration(other),
+        }
+    }
+}
+
+/// A row of `tenants`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Tenant {
+    pub id: i32,
+    pub name: String,
+}
+
+/// A connection to write: what `connect`, `import` and `refresh` learned.
+pub struct NewConnection {
+    pub tenant_id: i32,
+    pub access_token: SecretString,
+    pub token_type: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub data_access_expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub business_managers: serde_json::Value,
+    pub meta_user_id: String,
+    pub meta_user_name: Option<String>,
+    pub graph_api_version: String,
+}
+
+/// A stored connection without its token: safe to print and serialize.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionInfo {
+    pub tenant_id: i32,
+    pub token_type: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub data_access_expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub business_managers: serde_json::Value,
+    pub meta_user_id: String,
+    pub meta_user_name: Option<String>,
+    pub graph_api_version: String,
+    pub page_id: Option<String>,
+    pub business_manager_id: Option<String>,
+    pub ad_account_id: Option<String>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_check_status: Option<TokenStatus>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A stored connection with its decrypted token.
+pub struct Connection {
+    pub info: ConnectionInfo,
+    pub access_token: SecretString,
+}
+
+/// One entry of the append-only audit log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    pub tenant_id: i32,
+    pub action: String,
+    pub actor: String,
+    pub detail: serde_json::Value,
+}
+
+impl AuditEntry {
+    /// An entry by the operating-system user running this process. `detail`
+    /// must never hold a secret: callers put ids, fingerprints and dates in it.
+    pub fn new(tenant_id: i32, action: &str, detail: serde_json::Value) -> Self {
+        Self {
+            tenant_id,
+            action: action.to_owned(),
+            actor: whoami::username(),
+            detail,
+        }
+    }
+}
+
+/// An audit entry as stored, with its time.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether an upsert created the connection or replaced one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Inserted,
+    Updated,
+}
+
+const CONNECTION_COLUMNS: &str = "tenant_id, access_token, token_key_id, token_type, expires_at, data_access_expires_at, \
+     scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, page_id, business_manager_id, \
+     ad_account_id, last_checked_at, last_check_status, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct ConnectionRow {
+    tenant_id: i32,
+    access_token: String,
+    token_key_id: String,
+    token_type: String,
+    expires_at: Option<DateTime<Utc>>,
+    data_access_expires_at: Option<DateTime<Utc>>,
+    scopes: Json<Vec<String>>,
+    business_managers: Json<serde_json::Value>,
+    meta_user_id: String,
+    meta_user_name: Option<String>,
+    graph_api_version: String,
+    page_id: Option<String>,
+    business_manager_id: Option<String>,
+    ad_account_id: Option<String>,
+    last_checked_at: Option<DateTime<Utc>>,
+    last_check_status: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl ConnectionRow {
+    fn sealed(&self) -> SealedToken {
+        SealedToken {
+            ciphertext: self.access_token.clone(),
+            key_id: self.token_key_id.clone(),
+        }
+    }
+
+    fn into_info(self) -> ConnectionInfo {
+        ConnectionInfo {
+            tenant_id: self.tenant_id,
+            token_type: self.token_type,
+            expires_at: self.expires_at,
+            data_access_expires_at: self.data_access_expires_at,
+            scopes: self.scopes.0,
+            business_managers: self.business_managers.0,
+            meta_user_id: self.meta_user_id,
+            meta_user_name: self.meta_user_name,
+            graph_api_version: self.graph_api_version,
+            page_id: self.page_id,
+            business_manager_id: self.business_manager_id,
+            ad_account_id: self.ad_account_id,
+            last_checked_at: self.last_checked_at,
+            last_check_status: self
+                .last_check_status
+                .as_deref()
+                .and_then(TokenStatus::parse),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    fn open(self, cipher: &TokenCipher) -> Result<Connection, CryptoError> {
+        let access_token = cipher.open(self.tenant_id, &self.sealed())?;
+        Ok(Connection {
+            info: self.into_info(),
+            access_token,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    tenant_id: i32,
+    action: String,
+    actor: String,
+    detail: Json<serde_json::Value>,
+    created_at: DateTime<Utc>,
+}
+
+const INSERT_AUDIT: &str = "INSERT INTO meta_audit_log (tenant_id, action, actor, detail, created_at) VALUES ($1, $2, $3, $4, $5)";
+
+/// Binds an [`AuditEntry`] to [`INSERT_AUDIT`].
+macro_rules! insert_audit {
+    ($entry:expr, $now:expr) => {
+        sqlx::query(INSERT_AUDIT)
+            .bind($entry.tenant_id)
+            .bind(&$entry.action)
+            .bind(&$entry.actor)
+            .bind(Json(&$entry.detail))
+            .bind($now)
+    };
+}
+
+impl Store {
+    /// Opens the store for a command: the embedded store is created and
+    /// migrated on first use; PostgreSQL must already be migrated.
+    pub async fn open(target: &DatabaseTarget) -> Result<Self, StoreError> {
+        let store = Self::connect(target).await?;
+        match store {
+            Store::Sqlite(_) => {
+                store.migrate().await?;
+            }
+            Store::Postgres(_) => store.require_migrated().await?,
+        }
+        Ok(store)
+    }
+
+    /// Connects without looking at the schema (for `migrate`).
+    pub async fn connect(target: &DatabaseTarget) -> Result<Self, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            target: target.display(),
+            source,
+        };
+        match target {
+            DatabaseTarget::Sqlite { path } => {
+                if let Some(dir) = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+                {
+                    create_private_dir(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
+                }
+                let options = sqlite_options(path);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(options)
+                    .await
+                    .map_err(connect_error)?;
+                Ok(Store::Sqlite(pool))
+            }
+            DatabaseTarget::Postgres { url, .. } => {
+                use secrecy::ExposeSecret;
+                let options: PgConnectOptions =
+                    url.expose_secret().parse().map_err(connect_error)?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(Duration::from_secs(15))
+                    .connect_with(options.application_name("crm-meta"))
+                    .await
+                    .map_err(connect_error)?;
+                Ok(Store::Postgres(pool))
+            }
+        }
+    }
+
+    /// `BEGIN IMMEDIATE` on SQLite takes the write lock up front, so two
+    /// writers queue on the busy timeout instead of one failing with
+    /// SQLITE_BUSY when it upgrades a read lock.
+    fn begin_write(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "BEGIN IMMEDIATE",
+            Store::Postgres(_) => "BEGIN",
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+
+    // ---- tenants ----
+
+    /// Adds a tenant; an existing id is an error, not an update.
+    pub async fn add_tenant(&self, tenant: &Tenant) -> Result<(), StoreError> {
+        let result = with_pool!(self, pool => sqlx::query("INSERT INTO tenants (id, name) VALUES ($1, $2)")
+            .bind(tenant.id)
+            .bind(&tenant.name)
+            .execute(pool)
+            .await
+            .map(|_| ()));
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::TenantExists(tenant.id))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        const SQL: &str = "SELECT id, name FROM tenants ORDER BY id";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
+    }
+
+    pub async fn tenant(&self, id: i32) -> Result<Option<Tenant>, StoreError> {
+        const SQL: &str = "SELECT id, name FROM tenants WHERE id = $1";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// The tenant, or an error naming the unknown id.
+    pub async fn require_tenant(&self, id: i32) -> Result<Tenant, StoreError> {
+        self.tenant(id).await?.ok_or(StoreError::UnknownTenant(id))
+    }
+
+    // ---- connections ----
+
+    /// Stores a tenant's connection (replacing any earlier one) and its audit
+    /// entry in one transaction. The chosen business manager and ad account
+    /// survive a replacement only when the Meta user is the same.
+    pub async fn upsert_connection(
+        &self,
+        cipher: &TokenCipher,
+        conn: &NewConnection,
+        audit: &AuditEntry,
+    ) -> Result<Upserted, StoreError> {
+        const EXISTS: &str = "SELECT COUNT(*) FROM meta_tokens WHERE tenant_id = $1";
+        const UPSERT: &str = "INSERT INTO meta_tokens (tenant_id, access_token, token_key_id, token_type, expires_at, \
+                data_access_expires_at, scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, \
+                created_at, updated_at, last_used_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) \
+             ON CONFLICT (tenant_id) DO UPDATE SET \
+                access_token = excluded.access_token, token_key_id = excluded.token_key_id, \
+                token_type = excluded.token_type, expires_at = excluded.expires_at, \
+                data_access_expires_at = excluded.data_access_expires_at, scopes = excluded.scopes, \
+                business_managers = excluded.business_managers, graph_api_version = excluded.graph_api_version, \
+                business_manager_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.business_manager_id END, \
+                ad_account_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.ad_account_id END, \
+                meta_user_id = excluded.meta_user_id, meta_user_name = excluded.meta_user_name, \
+                last_checked_at = NULL, last_check_status = NULL, \
+                updated_at = excluded.updated_at, last_used_by = excluded.last_used_by";
+        debug_assert_eq!(conn.tenant_id, audit.tenant_id);
+        let sealed = cipher.seal(conn.tenant_id, &conn.access_token)?;
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let existing: i64 = sqlx::query_scalar(EXISTS).bind(conn.tenant_id).fetch_one(&mut *tx).await?;
+            sqlx::query(UPSERT)
+                .bind(conn.tenant_id)
+                .bind(&sealed.ciphertext)
+                .bind(&sealed.key_id)
+                .bind(&conn.token_type)
+                .bind(conn.expires_at)
+                .bind(conn.data_access_expires_at)
+                .bind(Json(&conn.scopes))
+                .bind(Json(&conn.business_managers))
+                .bind(&conn.meta_user_id)
+                .bind(&conn.meta_user_name)
+                .bind(&conn.graph_api_version)
+                .bind(now)
+                .bind(&audit.actor)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| unknown_tenant_on_fk(e, conn.tenant_id))?;
+            insert_audit!(audit, now).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(if existing == 0 { Upserted::Inserted } else { Upserted::Updated })
+        })
+    }
+
+    /// A tenant's connection with its token decrypted, if it has one.
+    pub async fn connection(
+        &self,
+        cipher: &TokenCipher,
+        tenant_id: i32,
+    ) -> Result<Option<Connection>, StoreError> {
+        let row = self.connection_row(tenant_id).await?;
+        Ok(row.map(|r| r.open(cipher)).transpose()?)
+    }
+
+    /// A tenant's connection without decrypting its token.
+    pub async fn connection_info(
+        &self,
+        tenant_id: i32,
+    ) -> Result<Option<ConnectionInfo>, StoreError> {
+        Ok(self
+            .connection_row(tenant_id)
+            .await?
+            .map(ConnectionRow::into_info))
+    }
+
+    async fn connection_row(&self, tenant_id: i32) -> Result<Option<ConnectionRow>, StoreError> {
+        let sql = format!("SELECT {CONNECTION_COLUMNS} FROM meta_tokens WHERE tenant_id = $1");
+        Ok(
+            with_pool!(self, pool => sqlx::query_as(&sql).bind(tenant_id).fetch_optional(pool).await)?,
+        )
+    }
+
+    /// Every connection without tokens, by tenant id.
+    pub async fn connection_infos(&self) -> Result<Vec<ConnectionInfo>, StoreError> {
+        Ok(self
+            .connection_rows()
+            .await?
+            .into_iter()
+            .map(ConnectionRow::into_info)
+            .collect())
+    }
+
+    /// Every connection with its token decrypted, by tenant id. A token that
+    /// does not decrypt fails the whole call: a wrong key must not look like
+    /// an empty fleet.
+    pub async fn connections(&self, cipher: &TokenCipher) -> Result<Vec<Connection>, StoreError> {
+        let rows = self.connection_rows().await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| r.open(cipher))
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn connection_rows(&self) -> Result<Vec<ConnectionRow>, StoreError> {
+        let sql = format!("SELECT {CONNECTION_COLUMNS} FROM meta_tokens ORDER BY tenant_id");
+        Ok(with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+    }
+
+    /// Deletes a tenant's connection and writes its audit entry, in one
+    /// transaction. Returns whether there was a connection.
+    pub async fn delete_connection(
+        &self,
+        tenant_id: i32,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1";
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let deleted = sqlx::query(SQL).bind(tenant_id).execute(&mut *tx).await?.rows_affected() > 0;
+            if deleted {
+                insert_audit!(audit, now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        })
+    }
+
+    /// Records the result of a live check. Never touches the token itself.
+    pub async fn record_check(
+        &self,
+        tenant_id: i32,
+        status: TokenStatus,
+        checked_at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET last_checked_at = $2, last_check_status = $3 WHERE tenant_id = $1";
+        let result = with_pool!(self, pool => sqlx::query(SQL)
+            .bind(tenant_id)
+            .bind(checked_at)
+            .bind(status.as_str())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(result > 0)
+    }
+
+    // ---- audit log ----
+
+    /// Appends an entry that goes with no connection change of its own.
+    pub async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let now = Utc::now();
+        with_pool!(self, pool => insert_audit!(entry, now).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// A tenant's audit entries, oldest first.
+    pub async fn audit_log(&self, tenant_id: i32) -> Result<Vec<AuditRecord>, StoreError> {
+        const SQL: &str = "SELECT tenant_id, action, actor, detail, created_at FROM meta_audit_log WHERE tenant_id = $1 ORDER BY id";
+        let rows: Vec<AuditRow> =
+            with_pool!(self, pool => sqlx::query_as(SQL).bind(tenant_id).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditRecord {
+                entry: AuditEntry {
+                    tenant_id: r.tenant_id,
+                    action: r.action,
+                    actor: r.actor,
+                    detail: r.detail.0,
+                },
+                created_at: r.created_at,
+            })
+            .collect())
+    }
+}
+
+fn sqlite_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
+}
+
+/// A write refused by the tenants foreign key means the tenant id is unknown.
+fn unknown_tenant_on_fk(err: sqlx::Error, tenant_id: i32) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::UnknownTenant(tenant_id)
+        }
+        _ => err.into(),
+    }
+}
