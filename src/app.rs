@@ -61,7 +61,7 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) => {
             let (exit, kind) = classify(&err);
-            let message = format!("{err:#}");
+            let message = error_message(&err);
             printer.error(&message);
             if printer.is_json() {
                 print_json_error(exit, kind, &message);
@@ -69,6 +69,22 @@ pub fn main() -> ExitCode {
             exit.into()
         }
     }
+}
+
+/// The error and its causes on one line, each cause once: many errors repeat
+/// their source's text in their own message.
+fn error_message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 fn print_json_error(exit: Exit, kind: &str, message: &str) {

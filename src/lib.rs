@@ -4,6 +4,8 @@
 //! result to an exit code. Core modules (`store`, `crypto`, `settings`) never
 //! touch the terminal; `output` and `commands` do.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod app;
 pub mod cli;
 pub mod commands;

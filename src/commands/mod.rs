@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::crypto::TokenCipher;
-use crate::error::{Exit, UserError};
+use crate::error::{Exit, NotImplemented};
 use crate::output::Printer;
 use crate::settings::{DatabaseTarget, Settings};
 use crate::store::Store;
@@ -70,6 +70,6 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
 }
 
 /// Commands whose issues are still open say so instead of pretending.
-fn not_yet(command: &str) -> Result<Exit> {
-    Err(UserError(format!("`crm-meta {command}` is not implemented yet")).into())
+fn not_yet(command: &'static str) -> Result<Exit> {
+    Err(NotImplemented(command).into())
 }

@@ -19,7 +19,10 @@ use serde::Serialize;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::types::Json;
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Connection as _, PgConnection, PgPool, SqlitePool};
+
+/// How long to wait for a database server to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use migrations::{MigrationInfo, MigrationStatus};
 
@@ -47,7 +50,7 @@ pub enum Store {
 /// Why a store operation failed. Each variant says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {target}: {source}")]
+    #[error("cannot open the database {target}")]
     Connect {
         target: String,
         #[source]
@@ -333,12 +336,23 @@ impl Store {
             }
             DatabaseTarget::Postgres { url, .. } => {
                 use secrecy::ExposeSecret;
-                let options: PgConnectOptions =
-                    url.expose_secret().parse().map_err(connect_error)?;
+                let options: PgConnectOptions = url
+                    .expose_secret()
+                    .parse::<PgConnectOptions>()
+                    .map_err(connect_error)?
+                    .application_name("crm-meta");
+                // One direct connection first: the pool would retry a refused
+                // connection until its acquire timeout; a CLI should say so at once.
+                let probe =
+                    tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&options))
+                        .await
+                        .map_err(|_| connect_error(sqlx::Error::PoolTimedOut))?
+                        .map_err(connect_error)?;
+                let _ = probe.close().await;
                 let pool = PgPoolOptions::new()
                     .max_connections(8)
                     .acquire_timeout(Duration::from_secs(15))
-                    .connect_with(options.application_name("crm-meta"))
+                    .connect_with(options)
                     .await
                     .map_err(connect_error)?;
                 Ok(Store::Postgres(pool))

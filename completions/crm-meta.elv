@@ -1,0 +1,447 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[crm-meta] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'crm-meta'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'crm-meta'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand migrate 'Create or upgrade the CRM''s Meta tables (safe to run from several CI jobs at once)'
+            cand tenants 'Manage tenants where crm-meta owns the `tenants` table'
+            cand connect 'Connect a tenant''s Meta account: OAuth in the browser, then a verified, encrypted long-lived token'
+            cand disconnect 'Revoke the app at Meta and delete the tenant''s stored token'
+            cand test-connection 'Check stored tokens live against Meta'
+            cand debug-token 'Show Meta''s `debug_token` view of a token'
+            cand list-accounts 'List a tenant''s business managers and ad accounts'
+            cand audit 'Check every stored token; flag expired, invalid, missing-scope and expiring ones'
+            cand import 'Import existing tokens from stdin, validated and stored encrypted'
+            cand select 'Choose the business manager and ad account the CRM syncs for a tenant'
+            cand refresh 'Extend long-lived tokens while Meta allows; report tenants that must consent again'
+            cand keys 'Manage the key that encrypts tokens at rest'
+            cand completions 'Print a shell completion script on stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;migrate'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Apply pending migrations (the default)'
+            cand status 'List applied and pending migrations; exit 3 when any is pending'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;migrate;run'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;migrate;status'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;migrate;help'= {
+            cand run 'Apply pending migrations (the default)'
+            cand status 'List applied and pending migrations; exit 3 when any is pending'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;migrate;help;run'= {
+        }
+        &'crm-meta;migrate;help;status'= {
+        }
+        &'crm-meta;migrate;help;help'= {
+        }
+        &'crm-meta;tenants'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand add 'Add a tenant'
+            cand list 'Every tenant with its connection state (from the database; no network)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;tenants;add'= {
+            cand --id 'The tenant''s id'
+            cand --name 'The tenant''s display name'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;tenants;list'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;tenants;help'= {
+            cand add 'Add a tenant'
+            cand list 'Every tenant with its connection state (from the database; no network)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;tenants;help;add'= {
+        }
+        &'crm-meta;tenants;help;list'= {
+        }
+        &'crm-meta;tenants;help;help'= {
+        }
+        &'crm-meta;connect'= {
+            cand --tenant 'The tenant''s id (a row of `tenants`)'
+            cand --timeout 'Seconds to wait for the authorization to complete'
+            cand --redirect-uri 'Redirect URI registered on the Meta app (must match exactly)'
+            cand --scopes 'Permissions to request, comma separated'
+            cand --config-id 'Facebook Login for Business configuration id, sent instead of the scopes'
+            cand --business 'Business manager id'
+            cand --ad-account 'Ad account id (`act_…`)'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --no-browser 'Print the URL and read the redirected URL pasted back, instead of a loopback listener'
+            cand --with-token 'Read an existing user or system-user token from stdin instead of running OAuth'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;disconnect'= {
+            cand --tenant 'The tenant''s id (a row of `tenants`)'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --keep-remote 'Delete the stored token without revoking the app''s permissions at Meta'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;test-connection'= {
+            cand --tenant 'The tenant to check'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --all 'Check every connected tenant'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;debug-token'= {
+            cand --tenant 'The tenant whose stored token to inspect'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --token-stdin 'Read the token from stdin (needs no database)'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;list-accounts'= {
+            cand --tenant 'The tenant''s id (a row of `tenants`)'
+            cand --business 'Only this business manager'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;audit'= {
+            cand --within 'Flag tokens (or data access) expiring within this many days'
+            cand --concurrency 'Graph batch requests in flight at once'
+            cand --format 'Output format (`--json` implies json)'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;import'= {
+            cand --format 'Input format on stdin'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;select'= {
+            cand --tenant 'The tenant''s id (a row of `tenants`)'
+            cand --business 'Business manager id'
+            cand --ad-account 'Ad account id (`act_…`)'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;refresh'= {
+            cand --tenant 'Only this tenant'
+            cand --expiring-within 'Only tokens expiring within this many days'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;keys'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand rotate 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;keys;rotate'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --dry-run 'Check that every token decrypts and report what would change; write nothing'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;keys;help'= {
+            cand rotate 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;keys;help;rotate'= {
+        }
+        &'crm-meta;keys;help;help'= {
+        }
+        &'crm-meta;completions'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;help'= {
+            cand migrate 'Create or upgrade the CRM''s Meta tables (safe to run from several CI jobs at once)'
+            cand tenants 'Manage tenants where crm-meta owns the `tenants` table'
+            cand connect 'Connect a tenant''s Meta account: OAuth in the browser, then a verified, encrypted long-lived token'
+            cand disconnect 'Revoke the app at Meta and delete the tenant''s stored token'
+            cand test-connection 'Check stored tokens live against Meta'
+            cand debug-token 'Show Meta''s `debug_token` view of a token'
+            cand list-accounts 'List a tenant''s business managers and ad accounts'
+            cand audit 'Check every stored token; flag expired, invalid, missing-scope and expiring ones'
+            cand import 'Import existing tokens from stdin, validated and stored encrypted'
+            cand select 'Choose the business manager and ad account the CRM syncs for a tenant'
+            cand refresh 'Extend long-lived tokens while Meta allows; report tenants that must consent again'
+            cand keys 'Manage the key that encrypts tokens at rest'
+            cand completions 'Print a shell completion script on stdout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;help;migrate'= {
+            cand run 'Apply pending migrations (the default)'
+            cand status 'List applied and pending migrations; exit 3 when any is pending'
+        }
+        &'crm-meta;help;migrate;run'= {
+        }
+        &'crm-meta;help;migrate;status'= {
+        }
+        &'crm-meta;help;tenants'= {
+            cand add 'Add a tenant'
+            cand list 'Every tenant with its connection state (from the database; no network)'
+        }
+        &'crm-meta;help;tenants;add'= {
+        }
+        &'crm-meta;help;tenants;list'= {
+        }
+        &'crm-meta;help;connect'= {
+        }
+        &'crm-meta;help;disconnect'= {
+        }
+        &'crm-meta;help;test-connection'= {
+        }
+        &'crm-meta;help;debug-token'= {
+        }
+        &'crm-meta;help;list-accounts'= {
+        }
+        &'crm-meta;help;audit'= {
+        }
+        &'crm-meta;help;import'= {
+        }
+        &'crm-meta;help;select'= {
+        }
+        &'crm-meta;help;refresh'= {
+        }
+        &'crm-meta;help;keys'= {
+            cand rotate 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction'
+        }
+        &'crm-meta;help;keys;rotate'= {
+        }
+        &'crm-meta;help;completions'= {
+        }
+        &'crm-meta;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,8 @@
+//! One integration test binary (as ripgrep and uv do): the real `crm-meta`
+//! binary and the real store against SQLite files and PostgreSQL.
+
+mod cli;
+mod migrate;
+mod store_contract;
+mod support;
+mod tenants;

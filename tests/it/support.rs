@@ -1,0 +1,198 @@
+//! Shared test plumbing: the real binary with a clean environment, and
+//! throwaway PostgreSQL databases on the server CI provides.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use base64::Engine;
+use crm_meta::crypto::{KeySource, TokenCipher, TokenKey};
+use crm_meta::settings::DatabaseTarget;
+use crm_meta::store::Store;
+use secrecy::SecretString;
+
+/// The server's admin URL: CI sets it; the machine default otherwise.
+pub fn pg_admin_url() -> String {
+    std::env::var("CRM_META_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A fresh PostgreSQL database, dropped when the value is dropped.
+pub struct PgDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDb {
+    pub async fn new() -> Self {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "crm_meta_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            hex::encode(crm_meta::crypto::random_bytes::<4>())
+        );
+        let admin = pg_admin_url();
+        let mut conn = sqlx::PgConnection::connect_with(&admin.parse().unwrap())
+            .await
+            .unwrap_or_else(|e| {
+                panic!("tests need PostgreSQL at {admin} (set CRM_META_TEST_PG_URL): {e}")
+            });
+        use sqlx::Connection;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        let mut url = url::Url::parse(&admin).unwrap();
+        url.set_path(&name);
+        Self {
+            name,
+            url: url.to_string(),
+        }
+    }
+
+    pub fn target(&self) -> DatabaseTarget {
+        crm_meta::settings::parse_database_url(&self.url).unwrap()
+    }
+
+    /// Runs SQL directly, for arranging and inspecting state.
+    pub async fn execute(&self, sql: &str) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+    }
+
+    pub async fn scalar<T>(&self, sql: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + Unpin,
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+        let value = sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+        value
+    }
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside any runtime; a short-lived one does the cleanup.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A base64 key for tests, distinct per byte.
+pub fn key_b64(byte: u8) -> String {
+    base64::engine::general_purpose::STANDARD.encode([byte; 32])
+}
+
+pub fn cipher(byte: u8) -> TokenCipher {
+    TokenCipher::new(TokenKey::from_base64(&key_b64(byte), KeySource::Variable("TEST")).unwrap())
+}
+
+pub fn secret(s: &str) -> SecretString {
+    SecretString::from(s.to_owned())
+}
+
+/// An opened SQLite store in a temporary directory.
+pub async fn sqlite_store(dir: &Path) -> Store {
+    let target = DatabaseTarget::Sqlite {
+        path: dir.join("store.db"),
+    };
+    Store::open(&target).await.unwrap()
+}
+
+/// The crm-meta binary with a clean environment: no inherited settings, a
+/// private home, no `.env`.
+pub struct Cli {
+    pub home: PathBuf,
+    envs: Vec<(String, String)>,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Cli {
+    pub fn new(home: &Path) -> Self {
+        Self {
+            home: home.to_owned(),
+            envs: Vec::new(),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm-meta"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("CRM_META_HOME", self.home.join("crm-meta"))
+            .current_dir(&self.home)
+            .args(args)
+            .stdin(Stdio::null());
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().unwrap();
+        to_run(out)
+    }
+}
+
+fn to_run(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
