@@ -96,6 +96,27 @@ pub fn classify(err: &anyhow::Error) -> (Exit, &'static str) {
         if let Some(key) = cause.downcast_ref::<crate::crypto::CryptoError>() {
             return (Exit::Error, key.kind());
         }
+        if let Some(graph) = cause.downcast_ref::<crate::graph::GraphError>() {
+            return (Exit::Meta, graph.kind());
+        }
+        if let Some(oauth) = cause.downcast_ref::<crate::oauth::OAuthError>() {
+            use crate::oauth::OAuthError as O;
+            return match oauth {
+                O::Denied { .. } => (Exit::AuthIncomplete, "denied"),
+                O::TimedOut(_) => (Exit::AuthIncomplete, "timed_out"),
+                O::Cancelled => (Exit::AuthIncomplete, "cancelled"),
+                O::BadCallback(_) | O::State(_) => (Exit::AuthIncomplete, "bad_callback"),
+                O::NotLoopback { .. } | O::Bind { .. } => (Exit::Error, "listener"),
+            };
+        }
+        if let Some(verify) = cause.downcast_ref::<crate::verify::VerifyError>() {
+            use crate::verify::VerifyError as V;
+            return match verify {
+                V::NotValid(_) => (Exit::Problem, "token_invalid"),
+                V::WrongApp { .. } => (Exit::Problem, "token_wrong_app"),
+                V::Graph(g) => (Exit::Meta, g.kind()),
+            };
+        }
     }
     (Exit::Error, "error")
 }

@@ -7,11 +7,15 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod crypto;
 pub mod error;
+pub mod graph;
+pub mod oauth;
 pub mod output;
 pub mod settings;
 pub mod status;
 pub mod store;
+pub mod verify;

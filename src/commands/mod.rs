@@ -2,6 +2,7 @@
 //! exit status it earned; errors go back to `main` through `anyhow`.
 
 mod completions;
+mod connect;
 mod migrate;
 mod tenants;
 
@@ -9,7 +10,8 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::crypto::TokenCipher;
-use crate::error::{Exit, NotImplemented};
+use crate::error::{Exit, NotImplemented, UserError};
+use crate::graph::{GraphClient, RetryPolicy};
 use crate::output::Printer;
 use crate::settings::{DatabaseTarget, Settings};
 use crate::store::Store;
@@ -47,6 +49,31 @@ impl Context {
     pub fn cipher(&self, target: &DatabaseTarget) -> Result<TokenCipher> {
         Ok(TokenCipher::new(self.settings.token_key(target)?))
     }
+
+    /// The Graph client, from the app and endpoint settings.
+    pub fn graph(&self) -> Result<GraphClient> {
+        let app = self.settings.meta_app()?;
+        let endpoints = self.settings.graph()?;
+        Ok(GraphClient::new(endpoints, app, RetryPolicy::default())?)
+    }
+
+    /// Asks a yes/no question, or requires `flag` where nobody can answer.
+    /// Returns whether the answer was yes.
+    pub fn confirm(&self, question: &str, flag: &str) -> Result<bool> {
+        if self.yes {
+            return Ok(true);
+        }
+        if !self.printer.can_prompt() {
+            return Err(UserError(format!(
+                "{question} No terminal to ask on: pass {flag} to confirm."
+            ))
+            .into());
+        }
+        Ok(dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()?)
+    }
 }
 
 /// Runs the parsed command line.
@@ -56,7 +83,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Tenants(command) => tenants::run(&ctx, command).await,
         Command::Completions { shell } => completions::run(shell),
-        Command::Connect(_) => not_yet("connect"),
+        Command::Connect(args) => connect::run(&ctx, args).await,
         Command::Disconnect(_) => not_yet("disconnect"),
         Command::TestConnection(_) => not_yet("test-connection"),
         Command::DebugToken(_) => not_yet("debug-token"),

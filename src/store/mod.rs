@@ -525,6 +525,18 @@ impl Store {
         Ok(with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
     }
 
+    /// Other tenants connected with the same Meta user.
+    pub async fn tenants_sharing_meta_user(
+        &self,
+        meta_user_id: &str,
+        except_tenant: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        const SQL: &str = "SELECT tenant_id FROM meta_tokens WHERE meta_user_id = $1 AND tenant_id <> $2 ORDER BY tenant_id";
+        Ok(
+            with_pool!(self, pool => sqlx::query_scalar(SQL).bind(meta_user_id).bind(except_tenant).fetch_all(pool).await)?,
+        )
+    }
+
     /// Deletes a tenant's connection and writes its audit entry, in one
     /// transaction. Returns whether there was a connection.
     pub async fn delete_connection(

@@ -1,0 +1,418 @@
+//! `crm-meta connect --tenant N`: from a terminal to a verified, encrypted,
+//! long-lived token stored for the tenant. Nothing is stored unless every
+//! step succeeded; the store write and its audit row are one transaction.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use secrecy::SecretString;
+use serde::Serialize;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+use super::Context;
+use crate::assets::{self, Assets};
+use crate::cli::ConnectArgs;
+use crate::crypto::fingerprint;
+use crate::error::{Exit, UserError};
+use crate::graph::GraphClient;
+use crate::oauth::loopback::LoopbackListener;
+use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
+use crate::output::{date_with_distance, new_table};
+use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
+use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
+use crate::store::{AuditEntry, NewConnection, Store, Tenant, Upserted};
+use crate::verify::{TokenView, VerifiedToken, status_of, verify};
+
+/// The longest token accepted on stdin (Meta's are a few hundred bytes).
+const MAX_TOKEN_LEN: usize = 4096;
+
+#[derive(Serialize)]
+struct ConnectReport<'a> {
+    #[serde(flatten)]
+    token: TokenView,
+    stored: bool,
+    replaced: bool,
+    business_managers: &'a [assets::BusinessManager],
+    personal_ad_accounts: &'a [assets::AdAccountView],
+}
+
+pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
+    // Every setting this command uses, checked before any I/O.
+    let graph = ctx.graph()?;
+    let target = ctx.database()?;
+    let cipher = ctx.cipher(&target)?;
+    let redirect_uri = redirect_uri(args.redirect_uri.as_deref())?;
+    let permissions = match args.config_id.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(id) => Permissions::ConfigId(id.trim().to_owned()),
+        None => Permissions::Scopes(split_list(args.scopes.as_deref().unwrap_or(DEFAULT_SCOPES))),
+    };
+    let required = ctx.settings.required_scopes();
+    let tenant_id = args.tenant.tenant;
+
+    let store = ctx.store(&target).await?;
+    let tenant = store.require_tenant(tenant_id).await?;
+    let existing = store.connection_info(tenant_id).await?;
+    if let Some(existing) = &existing {
+        let question = format!(
+            "Tenant {tenant_id} ({}) is already connected to Meta user {}. Replace that connection?",
+            tenant.name, existing.meta_user_id
+        );
+        if !ctx.confirm(&question, "--yes")? {
+            return Err(OAuthError::Cancelled.into());
+        }
+    }
+
+    let (token, method) = if args.with_token {
+        (read_token(ctx).await?, "with_token")
+    } else {
+        let request = Arc::new(AuthorizationRequest::new(
+            &ctx.settings.graph()?,
+            graph.app_id(),
+            &redirect_uri,
+            &permissions,
+            tenant_id,
+            Duration::from_secs(args.timeout),
+        ));
+        let code = if args.no_browser {
+            authorize_by_paste(&request, &tenant, args.timeout).await?
+        } else {
+            authorize_in_browser(ctx, Arc::clone(&request), &tenant, args.timeout).await?
+        };
+        ctx.printer
+            .note("Authorized. Exchanging the code for a long-lived token…");
+        let short = graph
+            .exchange_code(&code, &request.redirect_uri, Some(&request.pkce_verifier))
+            .await
+            .context("exchanging the authorization code")?;
+        let long = graph
+            .long_lived_token(&short.access_token)
+            .await
+            .context("exchanging for a long-lived token")?;
+        (
+            long.access_token,
+            if args.no_browser {
+                "oauth_paste"
+            } else {
+                "oauth_loopback"
+            },
+        )
+    };
+
+    let verified = verify(&graph, token, &required)
+        .await
+        .context("checking the token with Meta")?;
+    let shared_with = store
+        .tenants_sharing_meta_user(&verified.meta_user_id, tenant_id)
+        .await?;
+    if !verified.missing_scopes.is_empty() && !ctx.yes {
+        let view = TokenView::from_verified(
+            tenant_id,
+            TokenStatus::MissingScope,
+            &verified,
+            None,
+            shared_with,
+        );
+        report_missing_scopes(ctx, &view)?;
+        return Ok(Exit::Problem);
+    }
+
+    ctx.printer
+        .note("Fetching business managers and ad accounts…");
+    let (me, assets) = tokio::try_join!(
+        graph.me(&verified.token),
+        assets::fetch(&graph, &verified.token, None, assets::DEFAULT_CONCURRENCY)
+    )
+    .context("reading the Meta user's business assets")?;
+
+    let replaced = store_connection(
+        &store,
+        &cipher,
+        tenant_id,
+        &graph,
+        &verified,
+        me.name.clone(),
+        &assets,
+        method,
+    )
+    .await?;
+    let status = status_of(&verified, DEFAULT_WARNING_DAYS);
+    let view = TokenView::from_verified(tenant_id, status, &verified, me.name, shared_with);
+    print_report(ctx, &tenant, &view, &assets, replaced)?;
+    store.close().await;
+    Ok(Exit::Success)
+}
+
+fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
+    let uri = flag_or_env
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(DEFAULT_REDIRECT_URI);
+    match url::Url::parse(uri) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(uri.to_owned()),
+        _ => Err(crate::error::ConfigError::new(
+            "META_REDIRECT_URI",
+            format!("`{uri}` is not an http(s) URL"),
+            "Use the redirect URI registered on the Meta app, e.g. http://localhost:8765/callback.",
+        )
+        .into()),
+    }
+}
+
+/// Reads a token from stdin: hidden input on a terminal, the first line otherwise.
+async fn read_token(ctx: &Context) -> Result<SecretString> {
+    let token = if std::io::stdin().is_terminal() && !ctx.printer.is_json() {
+        tokio::task::spawn_blocking(|| {
+            dialoguer::Password::new()
+                .with_prompt("Meta access token")
+                .interact()
+        })
+        .await??
+    } else {
+        let mut line = String::new();
+        let mut stdin =
+            tokio::io::BufReader::new(tokio::io::stdin()).take(MAX_TOKEN_LEN as u64 + 2);
+        stdin
+            .read_line(&mut line)
+            .await
+            .context("reading the token from stdin")?;
+        line
+    };
+    let token = token.trim().to_owned();
+    if token.is_empty()
+        || token.len() > MAX_TOKEN_LEN
+        || !token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(UserError(
+            "--with-token expects one access token on stdin (a single line, no spaces)".into(),
+        )
+        .into());
+    }
+    Ok(SecretString::from(token))
+}
+
+fn show_url(request: &AuthorizationRequest, tenant: &Tenant) {
+    // Always on stderr, even with --quiet or --json: the browser may not appear.
+    eprintln!(
+        "To connect tenant {} ({}) to Meta, open this URL:\n\n  {}\n",
+        tenant.id, tenant.name, request.url
+    );
+}
+
+async fn authorize_in_browser(
+    ctx: &Context,
+    request: Arc<AuthorizationRequest>,
+    tenant: &Tenant,
+    timeout: u64,
+) -> Result<SecretString> {
+    let mut listener = LoopbackListener::start(Arc::clone(&request))?;
+    show_url(&request, tenant);
+    if let Err(e) = open_browser(&request.url, ctx.settings.browser()) {
+        ctx.printer.warn(format!(
+            "could not open a browser ({e}); open the URL above by hand"
+        ));
+    }
+    ctx.printer.note(format!(
+        "Waiting up to {timeout}s for Meta to redirect back (Ctrl-C cancels)…"
+    ));
+    let callback = tokio::select! {
+        callback = listener.wait() => callback?,
+        _ = tokio::time::sleep(Duration::from_secs(timeout)) => return Err(OAuthError::TimedOut(Duration::from_secs(timeout)).into()),
+        _ = tokio::signal::ctrl_c() => return Err(OAuthError::Cancelled.into()),
+    };
+    listener.shutdown();
+    Ok(callback.into_code()?)
+}
+
+async fn authorize_by_paste(
+    request: &AuthorizationRequest,
+    tenant: &Tenant,
+    timeout: u64,
+) -> Result<SecretString> {
+    show_url(request, tenant);
+    eprintln!(
+        "After approving, the browser lands on {}.",
+        request.redirect_uri
+    );
+    eprintln!("Paste that whole address (it contains code= and state=) here and press Enter:");
+    let mut line = String::new();
+    let mut stdin =
+        tokio::io::BufReader::new(tokio::io::stdin()).take(crate::oauth::MAX_QUERY_LEN as u64 * 2);
+    let read = tokio::select! {
+        read = stdin.read_line(&mut line) => read.context("reading the pasted URL")?,
+        _ = tokio::time::sleep(Duration::from_secs(timeout)) => return Err(OAuthError::TimedOut(Duration::from_secs(timeout)).into()),
+        _ = tokio::signal::ctrl_c() => return Err(OAuthError::Cancelled.into()),
+    };
+    if read == 0 {
+        return Err(OAuthError::Cancelled.into());
+    }
+    let callback = parse_pasted(&line).map_err(OAuthError::from)?;
+    Ok(request.redeem(callback)?)
+}
+
+/// `$BROWSER <url>` (with `%s` replaced, if present), else the system opener.
+fn open_browser(url: &str, browser: Option<&str>) -> std::io::Result<()> {
+    let Some(command) = browser else {
+        return open::that_detached(url);
+    };
+    let mut parts = command.split_whitespace();
+    let program = parts
+        .next()
+        .ok_or_else(|| std::io::Error::other("BROWSER is empty"))?;
+    let mut args: Vec<String> = parts.map(|p| p.replace("%s", url)).collect();
+    if !command.contains("%s") {
+        args.push(url.to_owned());
+    }
+    std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+}
+
+/// Writes the connection and its audit row; returns whether it replaced one.
+async fn store_connection(
+    store: &Store,
+    cipher: &crate::crypto::TokenCipher,
+    tenant_id: i32,
+    graph: &GraphClient,
+    verified: &VerifiedToken,
+    meta_user_name: Option<String>,
+    assets: &Assets,
+    method: &str,
+) -> Result<bool> {
+    let connection = NewConnection {
+        tenant_id,
+        access_token: verified.token.clone(),
+        token_type: verified.token_type.clone(),
+        expires_at: verified.expires_at,
+        data_access_expires_at: verified.data_access_expires_at,
+        scopes: verified.scopes.clone(),
+        business_managers: serde_json::to_value(&assets.business_managers)?,
+        meta_user_id: verified.meta_user_id.clone(),
+        meta_user_name,
+        graph_api_version: graph.version().to_owned(),
+    };
+    let audit = AuditEntry::new(
+        tenant_id,
+        "connect",
+        json!({
+            "method": method,
+            "token_fingerprint": fingerprint(&verified.token),
+            "token_type": verified.token_type,
+            "meta_user_id": verified.meta_user_id,
+            "scopes": verified.scopes,
+            "missing_scopes": verified.missing_scopes,
+            "expires_at": verified.expires_at,
+            "business_managers": assets.business_managers.len(),
+            "ad_accounts": assets.ad_account_count(),
+        }),
+    );
+    Ok(store.upsert_connection(cipher, &connection, &audit).await? == Upserted::Updated)
+}
+
+fn report_missing_scopes(ctx: &Context, view: &TokenView) -> Result<()> {
+    let missing = view.missing_scopes.join(", ");
+    if ctx.printer.is_json() {
+        ctx.printer.json(&json!({ "stored": false, "replaced": false, "token": view, "tenant_id": view.tenant_id, "status": view.status, "missing_scopes": view.missing_scopes }))?;
+    }
+    ctx.printer.error(format!(
+        "the token lacks required permission(s): {missing}. Nothing was stored. \
+         Run connect again and grant them in Meta's dialog, or pass --yes to store the token anyway."
+    ));
+    Ok(())
+}
+
+fn print_report(
+    ctx: &Context,
+    tenant: &Tenant,
+    view: &TokenView,
+    assets: &Assets,
+    replaced: bool,
+) -> Result<()> {
+    if ctx.printer.is_json() {
+        return ctx.printer.json(&ConnectReport {
+            token: view.clone(),
+            stored: true,
+            replaced,
+            business_managers: &assets.business_managers,
+            personal_ad_accounts: &assets.personal_ad_accounts,
+        });
+    }
+    let now = chrono::Utc::now();
+    let user = match &view.meta_user_name {
+        Some(name) => format!(
+            "{name} ({})",
+            view.meta_user_id.as_deref().unwrap_or_default()
+        ),
+        None => view.meta_user_id.clone().unwrap_or_default(),
+    };
+    let p = &ctx.printer;
+    p.line(format!(
+        "{} tenant {} ({}) to Meta user {user}.",
+        if replaced { "Reconnected" } else { "Connected" },
+        tenant.id,
+        tenant.name
+    ));
+    p.line(format!(
+        "  token        {} ({}), expires {}",
+        view.token_fingerprint.as_deref().unwrap_or_default(),
+        view.token_type.as_deref().unwrap_or("USER"),
+        date_with_distance(view.expires_at, now)
+    ));
+    p.line(format!(
+        "  data access  until {}",
+        date_with_distance(view.data_access_expires_at, now)
+    ));
+    p.line(format!("  scopes       {}", view.scopes.join(", ")));
+    if !view.missing_scopes.is_empty() {
+        p.warn(format!(
+            "stored without the required permission(s) {} (--yes)",
+            view.missing_scopes.join(", ")
+        ));
+    }
+    if !view.shared_with.is_empty() {
+        let others: Vec<String> = view.shared_with.iter().map(i32::to_string).collect();
+        p.warn(format!(
+            "this Meta user is also connected to tenant(s) {}; revoking it for one (disconnect) invalidates the others' tokens too",
+            others.join(", ")
+        ));
+    }
+    if assets.ad_account_count() == 0 {
+        p.warn("this Meta user reaches no ad accounts");
+        return Ok(());
+    }
+    let mut table = new_table([
+        "BUSINESS MANAGER",
+        "AD ACCOUNT",
+        "NAME",
+        "STATUS",
+        "CURRENCY",
+        "RELATION",
+    ]);
+    let personal = assets
+        .personal_ad_accounts
+        .iter()
+        .map(|a| ("(personal)".to_owned(), a));
+    let owned = assets.business_managers.iter().flat_map(|b| {
+        b.ad_accounts
+            .iter()
+            .map(move |a| (format!("{} ({})", b.name, b.id), a))
+    });
+    for (bm, a) in owned.chain(personal) {
+        table.add_row([
+            bm,
+            a.id.clone(),
+            a.name.clone(),
+            a.status.clone(),
+            a.currency.clone().unwrap_or_default(),
+            format!("{:?}", a.relation).to_lowercase(),
+        ]);
+    }
+    p.table(&table);
+    Ok(())
+}
