@@ -17,13 +17,12 @@ use crate::assets::{self, Assets};
 use crate::cli::ConnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
-use crate::graph::GraphClient;
 use crate::oauth::loopback::LoopbackListener;
 use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
 use crate::output::{date_with_distance, new_table};
 use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
-use crate::store::{AuditEntry, NewConnection, Store, Tenant, Upserted};
+use crate::store::{AuditEntry, NewConnection, Tenant, Upserted};
 use crate::verify::{TokenView, VerifiedToken, status_of, verify};
 
 /// The longest token accepted on stdin (Meta's are a few hundred bytes).
@@ -121,24 +120,45 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
 
     ctx.printer
         .note("Fetching business managers and ad accounts…");
-    let (me, assets) = tokio::try_join!(
+    let (me, assets) = tokio::join!(
         graph.me(&verified.token),
         assets::fetch(&graph, &verified.token, None, assets::DEFAULT_CONCURRENCY)
-    )
-    .context("reading the Meta user's business assets")?;
+    );
+    let me = me.context("reading the Meta user")?;
+    let assets = match assets {
+        Ok(assets) => assets,
+        // Stored anyway (--yes) without the scopes that list business assets.
+        Err(e)
+            if !verified.missing_scopes.is_empty()
+                && e.api().is_some_and(|a| a.is_permission()) =>
+        {
+            ctx.printer.warn(format!(
+                "business assets not readable without the missing permission(s): {e}"
+            ));
+            Assets::default()
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context("reading the Meta user's business assets"));
+        }
+    };
 
-    let replaced = store_connection(
-        &store,
-        &cipher,
+    let connection = new_connection(
         tenant_id,
-        &graph,
+        graph.version(),
         &verified,
         me.name.clone(),
         &assets,
-        method,
-    )
-    .await?;
+    )?;
+    let audit = connect_audit(tenant_id, method, &verified, &assets);
+    let replaced = store
+        .upsert_connection(&cipher, &connection, &audit)
+        .await?
+        == Upserted::Updated;
     let status = status_of(&verified, DEFAULT_WARNING_DAYS);
+    // The token was just checked: tenants list shows that without a network call.
+    store
+        .record_check(tenant_id, status, chrono::Utc::now())
+        .await?;
     let view = TokenView::from_verified(tenant_id, status, &verified, me.name, shared_with);
     print_report(ctx, &tenant, &view, &assets, replaced)?;
     store.close().await;
@@ -274,18 +294,15 @@ fn open_browser(url: &str, browser: Option<&str>) -> std::io::Result<()> {
         .map(|_| ())
 }
 
-/// Writes the connection and its audit row; returns whether it replaced one.
-async fn store_connection(
-    store: &Store,
-    cipher: &crate::crypto::TokenCipher,
+/// The row `connect` stores for a verified token.
+fn new_connection(
     tenant_id: i32,
-    graph: &GraphClient,
+    graph_api_version: &str,
     verified: &VerifiedToken,
     meta_user_name: Option<String>,
     assets: &Assets,
-    method: &str,
-) -> Result<bool> {
-    let connection = NewConnection {
+) -> Result<NewConnection> {
+    Ok(NewConnection {
         tenant_id,
         access_token: verified.token.clone(),
         token_type: verified.token_type.clone(),
@@ -295,9 +312,18 @@ async fn store_connection(
         business_managers: serde_json::to_value(&assets.business_managers)?,
         meta_user_id: verified.meta_user_id.clone(),
         meta_user_name,
-        graph_api_version: graph.version().to_owned(),
-    };
-    let audit = AuditEntry::new(
+        graph_api_version: graph_api_version.to_owned(),
+    })
+}
+
+/// The audit row of a connect: what was stored, never the token.
+fn connect_audit(
+    tenant_id: i32,
+    method: &str,
+    verified: &VerifiedToken,
+    assets: &Assets,
+) -> AuditEntry {
+    AuditEntry::new(
         tenant_id,
         "connect",
         json!({
@@ -311,8 +337,7 @@ async fn store_connection(
             "business_managers": assets.business_managers.len(),
             "ad_accounts": assets.ad_account_count(),
         }),
-    );
-    Ok(store.upsert_connection(cipher, &connection, &audit).await? == Upserted::Updated)
+    )
 }
 
 fn report_missing_scopes(ctx: &Context, view: &TokenView) -> Result<()> {

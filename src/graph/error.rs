@@ -10,7 +10,7 @@ use serde::Deserialize;
 pub enum GraphError {
     /// Meta answered with its error shape.
     #[error("{}", describe_api(.0))]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// No answer: connection refused or reset, DNS, TLS.
     #[error("could not reach Meta: {0}")]
     Transport(String),
@@ -169,7 +169,7 @@ mod tests {
         let e = ApiError::parse(400, body).unwrap();
         assert_eq!((e.code, e.subcode), (190, Some(463)));
         assert!(e.is_token_problem() && e.is_expired_token() && !e.is_transient());
-        let text = GraphError::Api(e).to_string();
+        let text = GraphError::Api(Box::new(e)).to_string();
         assert!(
             text.contains("190/463") && text.contains("fbtrace_id AbC"),
             "{text}"

@@ -351,10 +351,9 @@ impl GraphClient {
             let error = match result {
                 Ok(value) => return Ok(value),
                 Err((error, sent)) => {
-                    if !(call.idempotent || !sent)
-                        || !error.is_retryable()
-                        || attempt >= self.policy.max_attempts
-                    {
+                    // A call that is not idempotent is sent again only if it never left.
+                    let may_resend = call.idempotent || !sent;
+                    if !may_resend || !error.is_retryable() || attempt >= self.policy.max_attempts {
                         return Err(self.give_up(error));
                     }
                     error
@@ -390,7 +389,7 @@ impl GraphClient {
 
     fn give_up(&self, error: GraphError) -> GraphError {
         match error {
-            GraphError::Api(api) if api.is_rate_limit() => GraphError::RateLimited(Box::new(api)),
+            GraphError::Api(api) if api.is_rate_limit() => GraphError::RateLimited(api),
             other => other,
         }
     }
@@ -474,7 +473,7 @@ impl GraphClient {
         if let Some(mut api) = ApiError::parse(status.as_u16(), body) {
             api.message = self.scrub(&api.message, call);
             api.user_message = api.user_message.map(|m| self.scrub(&m, call));
-            return Err(GraphError::Api(api));
+            return Err(GraphError::Api(Box::new(api)));
         }
         if status.is_redirection() {
             return Err(GraphError::NotJson {

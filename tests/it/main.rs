@@ -2,6 +2,7 @@
 //! binary and the real store against SQLite files and PostgreSQL.
 
 mod cli;
+mod connect;
 mod migrate;
 mod store_contract;
 mod support;
