@@ -38,6 +38,8 @@ const VARIABLES: &[&str] = &[
     "CRM_META_TOKEN_KEY",
     "CRM_META_TOKEN_KEY_FILE",
     "CRM_META_TOKEN_KEY_OLD",
+    "META_HTTP_TIMEOUT",
+    "META_RATE_LIMIT_MAX_WAIT",
     "BROWSER",
     "NO_COLOR",
 ];
@@ -284,6 +286,32 @@ impl Settings {
             )?,
             version: version.to_owned(),
         })
+    }
+
+    /// `META_HTTP_TIMEOUT` (seconds per Graph request, default 30) and
+    /// `META_RATE_LIMIT_MAX_WAIT` (seconds a request may spend waiting out
+    /// Meta's rate limiting before the command gives up with exit 5, default 120).
+    pub fn http_limits(&self) -> Result<(std::time::Duration, std::time::Duration), ConfigError> {
+        let seconds = |variable: &'static str,
+                       default: u64,
+                       min: u64|
+         -> Result<std::time::Duration, ConfigError> {
+            match self.get(variable) {
+                None => Ok(std::time::Duration::from_secs(default)),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if (min..=3600).contains(&n) => Ok(std::time::Duration::from_secs(n)),
+                    _ => Err(ConfigError::new(
+                        variable,
+                        format!("`{v}` is not a number of seconds from {min} to 3600"),
+                        format!("Unset it for the default of {default}."),
+                    )),
+                },
+            }
+        };
+        Ok((
+            seconds("META_HTTP_TIMEOUT", 30, 1)?,
+            seconds("META_RATE_LIMIT_MAX_WAIT", 120, 0)?,
+        ))
     }
 
     /// Scopes a token must have, else its status is `missing_scope`.

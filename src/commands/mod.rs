@@ -54,7 +54,13 @@ impl Context {
     pub fn graph(&self) -> Result<GraphClient> {
         let app = self.settings.meta_app()?;
         let endpoints = self.settings.graph()?;
-        Ok(GraphClient::new(endpoints, app, RetryPolicy::default())?)
+        let (request_timeout, max_rate_limit_wait) = self.settings.http_limits()?;
+        let policy = RetryPolicy {
+            request_timeout,
+            max_rate_limit_wait,
+            ..RetryPolicy::default()
+        };
+        Ok(GraphClient::new(endpoints, app, policy)?)
     }
 
     /// Asks a yes/no question, or requires `flag` where nobody can answer.

@@ -326,64 +326,75 @@ impl GraphClient {
     }
 
     /// Sends a call, with retries and rate-limit waits as the policy allows.
+    ///
+    /// Transient failures are retried up to `max_attempts` with jittered
+    /// exponential backoff. Rate-limit errors are bounded by time instead: the
+    /// shared governor pauses every request until the block should be over,
+    /// and once the total pause would pass `max_rate_limit_wait` the call
+    /// gives up with [`GraphError::RateLimited`].
     async fn execute(&self, call: Call<'_>) -> Result<Value, GraphError> {
         let started = Instant::now();
-        let mut rate_limit_waited = Duration::ZERO;
-        let mut attempt = 0;
+        let mut paused = Duration::ZERO;
+        let mut failures = 0;
+        let mut rate_limits = 0;
+        let mut last_rate_limit: Option<Box<ApiError>> = None;
         loop {
-            attempt += 1;
             let pause = self.usage.pause();
             if !pause.is_zero() {
-                if rate_limit_waited + pause > self.policy.max_rate_limit_wait {
-                    return Err(GraphError::Transport(format!(
-                        "Meta's usage headers ask to wait {}s, longer than allowed",
-                        pause.as_secs()
-                    )));
+                if paused + pause > self.policy.max_rate_limit_wait {
+                    let api = last_rate_limit
+                        .unwrap_or_else(|| Box::new(usage_exhausted(self.usage.percent())));
+                    return Err(GraphError::RateLimited(api));
                 }
                 debug!(
                     pause_ms = pause.as_millis() as u64,
-                    "pacing for Meta's usage headers"
+                    "pausing for Meta's rate limits"
                 );
-                rate_limit_waited += pause;
+                paused += pause;
                 tokio::time::sleep(pause).await;
             }
-            let result = self.send_once(&call).await;
-            let error = match result {
+            let error = match self.send_once(&call).await {
                 Ok(value) => return Ok(value),
                 Err((error, sent)) => {
                     // A call that is not idempotent is sent again only if it never left.
                     let may_resend = call.idempotent || !sent;
-                    if !may_resend || !error.is_retryable() || attempt >= self.policy.max_attempts {
+                    if !may_resend || !error.is_retryable() {
                         return Err(self.give_up(error));
                     }
                     error
                 }
             };
-            let wait = match error.api() {
+            let backoff = match error.api() {
                 Some(api) if api.is_rate_limit() => {
+                    rate_limits += 1;
                     let wait = jitter(
-                        self.policy.rate_limit_backoff * 2u32.saturating_pow(attempt - 1),
+                        self.policy.rate_limit_backoff * 2u32.saturating_pow(rate_limits - 1),
                         self.policy.max_backoff * 3,
                     );
-                    if rate_limit_waited + wait > self.policy.max_rate_limit_wait {
+                    // The governor makes every request of this client wait, not only this one.
+                    self.usage.blocked_for(wait);
+                    last_rate_limit = Some(Box::new(api.clone()));
+                    Duration::ZERO
+                }
+                _ => {
+                    failures += 1;
+                    if failures >= self.policy.max_attempts {
                         return Err(self.give_up(error));
                     }
-                    rate_limit_waited += wait;
-                    self.usage.blocked_for(wait);
-                    Duration::ZERO // the governor's pause at the top of the loop does the waiting
+                    jitter(
+                        self.policy.base_backoff * 2u32.saturating_pow(failures - 1),
+                        self.policy.max_backoff,
+                    )
                 }
-                _ => jitter(
-                    self.policy.base_backoff * 2u32.saturating_pow(attempt - 1),
-                    self.policy.max_backoff,
-                ),
             };
             warn!(
                 path = call.path,
-                attempt,
+                failures,
+                rate_limits,
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "retrying after: {error}"
             );
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(backoff).await;
         }
     }
 
@@ -530,6 +541,21 @@ impl GraphClient {
             text = text.replace(secret, "[redacted]");
         }
         text
+    }
+}
+
+/// The error reported when usage headers alone kept a call waiting too long.
+fn usage_exhausted(percent: f64) -> ApiError {
+    ApiError {
+        http_status: 0,
+        message: format!("the usage headers report {percent:.0}% of the app's budget used"),
+        error_type: None,
+        code: 4,
+        subcode: None,
+        user_title: None,
+        user_message: None,
+        fbtrace_id: None,
+        is_transient: false,
     }
 }
 

@@ -179,8 +179,9 @@ async fn a_forged_callback_is_refused_and_the_real_one_still_completes() {
             "curl -sS -o /dev/null -w '%{{http_code}}\\n' 'http://localhost:{port}/callback?code=AQforged&state=t7.forged' >> {log}\n\
              curl -sS -o /dev/null -w '%{{http_code}}\\n' 'http://localhost:{port}/callback?code=AQnostate' >> {log}\n\
              curl -sS -o /dev/null -w '%{{http_code}}\\n' 'http://localhost:{port}/elsewhere' >> {log}\n\
-             exec curl -sS -L -o /dev/null \"$1\"",
-            log = log.display()
+             exec curl -sS -L -D {headers} -o /dev/null \"$1\"",
+            log = log.display(),
+            headers = s.dir.join("headers.txt").display()
         ),
     );
     let cli = Cli::new(&s.dir)
@@ -420,6 +421,68 @@ async fn transient_meta_errors_are_retried() {
         .await;
     run.assert_code(0);
     assert!(s.fake.world().http_requests("debug_token") >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rate_limits_are_waited_out_within_bounds_else_exit_5() {
+    let s = setup(World::demo(1, 1)).await;
+    s.fake
+        .world()
+        .fail_next("me/businesses", 2, Fault::RateLimit(17));
+    let run = s
+        .cli
+        .run_async(&["--json", "connect", "--tenant", "7"])
+        .await;
+    run.assert_code(0);
+    assert_eq!(s.fake.world().http_requests("me/businesses"), 3);
+
+    s.fake
+        .world()
+        .fail_next("me/businesses", 50, Fault::RateLimit(80_004));
+    let cli = Cli::new(&s.dir).env("META_RATE_LIMIT_MAX_WAIT", "1");
+    let cli = s.fake.env().into_iter().fold(cli, |c, (k, v)| c.env(k, &v));
+    let run = cli
+        .env("BROWSER", s.dir.join("browser").to_str().unwrap())
+        .env(
+            "META_REDIRECT_URI",
+            &format!("http://localhost:{}/callback", s.port),
+        )
+        .run_async(&["--json", "--yes", "connect", "--tenant", "8"])
+        .await;
+    run.assert_code(5);
+    assert_eq!(run.json()["error"]["kind"], "meta_rate_limited");
+    assert_not_connected(&s.cli, 8).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_cancels_with_exit_6() {
+    use std::io::BufRead;
+    let s = setup(World::demo(1, 1)).await;
+    let cli = Cli::new(&s.dir).env("BROWSER", "true").env(
+        "META_REDIRECT_URI",
+        &format!("http://localhost:{}/callback", s.port),
+    );
+    let cli = s.fake.env().into_iter().fold(cli, |c, (k, v)| c.env(k, &v));
+    let mut child = cli
+        .command(&["connect", "--tenant", "7"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Waiting") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0);
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(6));
+    assert_not_connected(&s.cli, 7).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
