@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod assets;
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod crypto;

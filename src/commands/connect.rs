@@ -2,7 +2,6 @@
 //! long-lived token stored for the tenant. Nothing is stored unless every
 //! step succeeded; the store write and its audit row are one transaction.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,17 +15,14 @@ use super::Context;
 use crate::assets::{self, Assets};
 use crate::cli::ConnectArgs;
 use crate::crypto::fingerprint;
-use crate::error::{Exit, UserError};
+use crate::error::Exit;
 use crate::oauth::loopback::LoopbackListener;
 use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
-use crate::output::{date_with_distance, new_table};
+use crate::output::date_with_distance;
 use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::store::{AuditEntry, NewConnection, Tenant, Upserted};
 use crate::verify::{TokenView, VerifiedToken, status_of, verify};
-
-/// The longest token accepted on stdin (Meta's are a few hundred bytes).
-const MAX_TOKEN_LEN: usize = 4096;
 
 #[derive(Serialize)]
 struct ConnectReport<'a> {
@@ -65,7 +61,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     }
 
     let (token, method) = if args.with_token {
-        (read_token(ctx).await?, "with_token")
+        (super::read_token(ctx, "--with-token").await?, "with_token")
     } else {
         let request = Arc::new(AuthorizationRequest::new(
             &ctx.settings.graph()?,
@@ -179,38 +175,6 @@ fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
         )
         .into()),
     }
-}
-
-/// Reads a token from stdin: hidden input on a terminal, the first line otherwise.
-async fn read_token(ctx: &Context) -> Result<SecretString> {
-    let token = if std::io::stdin().is_terminal() && !ctx.printer.is_json() {
-        tokio::task::spawn_blocking(|| {
-            dialoguer::Password::new()
-                .with_prompt("Meta access token")
-                .interact()
-        })
-        .await??
-    } else {
-        let mut line = String::new();
-        let mut stdin =
-            tokio::io::BufReader::new(tokio::io::stdin()).take(MAX_TOKEN_LEN as u64 + 2);
-        stdin
-            .read_line(&mut line)
-            .await
-            .context("reading the token from stdin")?;
-        line
-    };
-    let token = token.trim().to_owned();
-    if token.is_empty()
-        || token.len() > MAX_TOKEN_LEN
-        || !token.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err(UserError(
-            "--with-token expects one access token on stdin (a single line, no spaces)".into(),
-        )
-        .into());
-    }
-    Ok(SecretString::from(token))
 }
 
 fn show_url(request: &AuthorizationRequest, tenant: &Tenant) {
@@ -411,33 +375,7 @@ fn print_report(
         p.warn("this Meta user reaches no ad accounts");
         return Ok(());
     }
-    let mut table = new_table([
-        "BUSINESS MANAGER",
-        "AD ACCOUNT",
-        "NAME",
-        "STATUS",
-        "CURRENCY",
-        "RELATION",
-    ]);
-    let personal = assets
-        .personal_ad_accounts
-        .iter()
-        .map(|a| ("(personal)".to_owned(), a));
-    let owned = assets.business_managers.iter().flat_map(|b| {
-        b.ad_accounts
-            .iter()
-            .map(move |a| (format!("{} ({})", b.name, b.id), a))
-    });
-    for (bm, a) in owned.chain(personal) {
-        table.add_row([
-            bm,
-            a.id.clone(),
-            a.name.clone(),
-            a.status.clone(),
-            a.currency.clone().unwrap_or_default(),
-            format!("{:?}", a.relation).to_lowercase(),
-        ]);
-    }
+    let table = super::accounts_table(assets, None);
     p.table(&table);
     Ok(())
 }

@@ -3,17 +3,30 @@
 
 mod completions;
 mod connect;
+mod debug_token;
+mod disconnect;
+mod list_accounts;
 mod migrate;
 mod tenants;
+mod test_connection;
 
-use anyhow::Result;
+use std::io::IsTerminal;
+
+use anyhow::{Context as _, Result};
+use secrecy::SecretString;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+
+use crate::assets::Assets;
+use crate::output::new_table;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::crypto::TokenCipher;
 use crate::error::{Exit, NotImplemented, UserError};
+use crate::graph::versions::{self, Lifecycle};
 use crate::graph::{GraphClient, RetryPolicy};
 use crate::output::Printer;
 use crate::settings::{DatabaseTarget, Settings};
+use crate::store::Connection;
 use crate::store::Store;
 
 /// What every command gets: settings resolved once, the printer, and the
@@ -54,6 +67,22 @@ impl Context {
     pub fn graph(&self) -> Result<GraphClient> {
         let app = self.settings.meta_app()?;
         let endpoints = self.settings.graph()?;
+        match versions::lifecycle(&endpoints.version, chrono::Utc::now().date_naive()) {
+            Lifecycle::Current => {}
+            Lifecycle::RetiresSoon { on, days } => self.printer.warn(format!(
+                "Graph API {} retires on {on} (in {days} days); set META_GRAPH_API_VERSION to a newer version",
+                endpoints.version
+            )),
+            Lifecycle::Retired { on } => {
+                let when = on.map(|d| format!(" on {d}")).unwrap_or_default();
+                return Err(crate::error::ConfigError::new(
+                    "META_GRAPH_API_VERSION",
+                    format!("Graph API {} was retired{when}", endpoints.version),
+                    format!("Set it to {} or newer.", crate::settings::DEFAULT_GRAPH_API_VERSION),
+                )
+                .into());
+            }
+        }
         let (request_timeout, max_rate_limit_wait) = self.settings.http_limits()?;
         let policy = RetryPolicy {
             request_timeout,
@@ -61,6 +90,21 @@ impl Context {
             ..RetryPolicy::default()
         };
         Ok(GraphClient::new(endpoints, app, policy)?)
+    }
+
+    /// A tenant's connection with its token, or the contract's errors: an
+    /// unknown tenant (exit 1) or no connection (exit 4).
+    pub async fn connection(
+        &self,
+        store: &Store,
+        cipher: &TokenCipher,
+        tenant_id: i32,
+    ) -> Result<Connection> {
+        store.require_tenant(tenant_id).await?;
+        store
+            .connection(cipher, tenant_id)
+            .await?
+            .ok_or_else(|| crate::error::NotConnected { tenant_id }.into())
     }
 
     /// Asks a yes/no question, or requires `flag` where nobody can answer.
@@ -90,10 +134,10 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
         Command::Tenants(command) => tenants::run(&ctx, command).await,
         Command::Completions { shell } => completions::run(shell),
         Command::Connect(args) => connect::run(&ctx, args).await,
-        Command::Disconnect(_) => not_yet("disconnect"),
-        Command::TestConnection(_) => not_yet("test-connection"),
-        Command::DebugToken(_) => not_yet("debug-token"),
-        Command::ListAccounts(_) => not_yet("list-accounts"),
+        Command::Disconnect(args) => disconnect::run(&ctx, args).await,
+        Command::TestConnection(args) => test_connection::run(&ctx, args).await,
+        Command::DebugToken(args) => debug_token::run(&ctx, args).await,
+        Command::ListAccounts(args) => list_accounts::run(&ctx, args).await,
         Command::Audit(_) => not_yet("audit"),
         Command::Import(_) => not_yet("import"),
         Command::Select(_) => not_yet("select"),
@@ -105,4 +149,77 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
 /// Commands whose issues are still open say so instead of pretending.
 fn not_yet(command: &'static str) -> Result<Exit> {
     Err(NotImplemented(command).into())
+}
+
+/// The longest token accepted on stdin (Meta's are a few hundred bytes).
+const MAX_TOKEN_LEN: usize = 4096;
+
+/// Reads a token from stdin: hidden input on a terminal, the first line otherwise.
+pub async fn read_token(ctx: &Context, flag: &str) -> Result<SecretString> {
+    let token = if std::io::stdin().is_terminal() && !ctx.printer.is_json() {
+        tokio::task::spawn_blocking(|| {
+            dialoguer::Password::new()
+                .with_prompt("Meta access token")
+                .interact()
+        })
+        .await??
+    } else {
+        let mut line = String::new();
+        let mut stdin =
+            tokio::io::BufReader::new(tokio::io::stdin()).take(MAX_TOKEN_LEN as u64 + 2);
+        stdin
+            .read_line(&mut line)
+            .await
+            .context("reading the token from stdin")?;
+        line
+    };
+    let token = token.trim().to_owned();
+    if token.is_empty()
+        || token.len() > MAX_TOKEN_LEN
+        || !token.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(UserError(format!(
+            "{flag} expects one access token on stdin (a single line, no spaces)"
+        ))
+        .into());
+    }
+    Ok(SecretString::from(token))
+}
+
+/// Business managers and their ad accounts as one table, personal accounts
+/// last; the tenant's chosen account is marked.
+pub fn accounts_table(assets: &Assets, selected: Option<&str>) -> comfy_table::Table {
+    let mut table = new_table([
+        "BUSINESS MANAGER",
+        "AD ACCOUNT",
+        "NAME",
+        "STATUS",
+        "CURRENCY",
+        "RELATION",
+    ]);
+    let personal = assets
+        .personal_ad_accounts
+        .iter()
+        .map(|a| ("(personal)".to_owned(), a));
+    let owned = assets.business_managers.iter().flat_map(|b| {
+        b.ad_accounts
+            .iter()
+            .map(move |a| (format!("{} ({})", b.name, b.id), a))
+    });
+    for (bm, a) in owned.chain(personal) {
+        let mark = if selected == Some(a.id.as_str()) {
+            " *"
+        } else {
+            ""
+        };
+        table.add_row([
+            bm,
+            format!("{}{mark}", a.id),
+            a.name.clone(),
+            a.status.clone(),
+            a.currency.clone().unwrap_or_default(),
+            format!("{:?}", a.relation).to_lowercase(),
+        ]);
+    }
+    table
 }

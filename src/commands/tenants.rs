@@ -1,6 +1,8 @@
 //! `crm-meta tenants add|list`: the tenants the tool knows, and each one's
 //! connection state as the database has it (no network).
 
+use std::collections::HashMap;
+
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -62,10 +64,17 @@ struct TenantRow {
     ad_account_id: Option<String>,
     last_checked_at: Option<DateTime<Utc>>,
     last_check_status: Option<TokenStatus>,
+    /// Other tenants connected with the same Meta user.
+    shared_with: Vec<i32>,
 }
 
 impl TenantRow {
-    fn new(tenant: Tenant, connection: Option<&ConnectionInfo>, now: DateTime<Utc>) -> Self {
+    fn new(
+        tenant: Tenant,
+        connection: Option<&ConnectionInfo>,
+        shared_with: Vec<i32>,
+        now: DateTime<Utc>,
+    ) -> Self {
         let status = connection.map_or(TokenStatus::NotConnected, |c| {
             stored_status(
                 c.expires_at,
@@ -88,6 +97,7 @@ impl TenantRow {
             ad_account_id: connection.and_then(|c| c.ad_account_id.clone()),
             last_checked_at: connection.and_then(|c| c.last_checked_at),
             last_check_status: connection.and_then(|c| c.last_check_status),
+            shared_with,
         }
     }
 }
@@ -100,11 +110,24 @@ async fn list(ctx: &Context) -> Result<Exit> {
     store.close().await;
 
     let now = Utc::now();
+    let by_tenant: HashMap<i32, &ConnectionInfo> =
+        connections.iter().map(|c| (c.tenant_id, c)).collect();
+    let mut by_user: HashMap<&str, Vec<i32>> = HashMap::new();
+    for c in &connections {
+        by_user
+            .entry(c.meta_user_id.as_str())
+            .or_default()
+            .push(c.tenant_id);
+    }
     let rows: Vec<TenantRow> = tenants
         .into_iter()
         .map(|t| {
-            let connection = connections.iter().find(|c| c.tenant_id == t.id);
-            TenantRow::new(t, connection, now)
+            let connection = by_tenant.get(&t.id).copied();
+            let shared = connection
+                .and_then(|c| by_user.get(c.meta_user_id.as_str()))
+                .map(|ids| ids.iter().copied().filter(|&id| id != t.id).collect())
+                .unwrap_or_default();
+            TenantRow::new(t, connection, shared, now)
         })
         .collect();
 
@@ -151,6 +174,11 @@ async fn list(ctx: &Context) -> Result<Exit> {
             expires,
             row.ad_account_id.clone().unwrap_or_default(),
             last_check,
+            row.shared_with
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         ]);
     }
     ctx.printer.table(&table);

@@ -9,6 +9,7 @@
 mod error;
 mod types;
 mod usage;
+pub mod versions;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

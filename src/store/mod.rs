@@ -525,6 +525,39 @@ impl Store {
         Ok(with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
     }
 
+    /// Marks connections invalid after their tokens died at Meta (a revocation
+    /// for another tenant of the same Meta user), each with its audit row, in
+    /// one transaction. The tokens stay: Meta, not this tool, decided.
+    pub async fn mark_invalid(
+        &self,
+        tenant_ids: &[i32],
+        checked_at: DateTime<Utc>,
+        audit: impl Fn(i32) -> AuditEntry,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET last_checked_at = $2, last_check_status = $3 WHERE tenant_id = $1";
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            for &tenant_id in tenant_ids {
+                sqlx::query(SQL).bind(tenant_id).bind(checked_at).bind(TokenStatus::Invalid.as_str()).execute(&mut *tx).await?;
+                insert_audit!(audit(tenant_id), checked_at).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// Replaces the cached business managers of a connection (no audit row:
+    /// a cache refresh changes nothing the CRM acts on).
+    pub async fn update_business_managers(
+        &self,
+        tenant_id: i32,
+        business_managers: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET business_managers = $2 WHERE tenant_id = $1";
+        with_pool!(self, pool => sqlx::query(SQL).bind(tenant_id).bind(Json(business_managers)).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Other tenants connected with the same Meta user.
     pub async fn tenants_sharing_meta_user(
         &self,

@@ -4,6 +4,7 @@
 mod cli;
 mod connect;
 mod migrate;
+mod operate;
 mod store_contract;
 mod support;
 mod tenants;

@@ -958,25 +958,24 @@ fn graph_call(w: &mut World, method: &str, rest: &str, params: &[(String, String
         Ok(t) => t,
         Err(answer) => return answer,
     };
-    let Some(user) = w.users.get(&token.user_id).cloned() else {
+    if (method, rest) == ("DELETE", "me/permissions") {
+        for t in w
+            .tokens
+            .values_mut()
+            .filter(|t| t.user_id == token.user_id && t.app_id == token.app_id)
+        {
+            t.valid = false;
+        }
+        return Answer::ok(json!({ "success": true }));
+    }
+    let Some(user) = w.users.get(&token.user_id) else {
         return Answer::error(400, 190, None, "Invalid OAuth access token.");
     };
-    let needs = |scope: &str| !token.scopes.iter().any(|s| s == scope);
+    let lacks = |scope: &str| !token.scopes.iter().any(|s| s == scope);
     match (method, rest) {
         ("GET", "me") => Answer::ok(json!({ "id": user.id, "name": user.name })),
-        ("DELETE", "me/permissions") => {
-            let app = token.app_id.clone();
-            for t in w
-                .tokens
-                .values_mut()
-                .filter(|t| t.user_id == user.id && t.app_id == app)
-            {
-                t.valid = false;
-            }
-            Answer::ok(json!({ "success": true }))
-        }
         ("GET", "me/businesses") => {
-            if needs("business_management") {
+            if lacks("business_management") {
                 return Answer::error(
                     403,
                     200,
@@ -984,18 +983,14 @@ fn graph_call(w: &mut World, method: &str, rest: &str, params: &[(String, String
                     "(#200) Requires business_management permission to manage the object",
                 );
             }
-            let items = user
-                .businesses
-                .iter()
-                .map(|b| json!({ "id": b.id, "name": b.name }))
-                .collect();
-            page(rest, items, params)
+            page(
+                rest,
+                &user.businesses,
+                |b| json!({ "id": b.id, "name": b.name }),
+                params,
+            )
         }
-        ("GET", "me/adaccounts") => page(
-            rest,
-            user.personal.iter().map(AdAccount::json).collect(),
-            params,
-        ),
+        ("GET", "me/adaccounts") => page(rest, &user.personal, AdAccount::json, params),
         ("GET", edge) => {
             let Some((bm, kind)) = edge.split_once('/') else {
                 return Answer::error(400, 100, None, "Unsupported get request.");
@@ -1013,14 +1008,19 @@ fn graph_call(w: &mut World, method: &str, rest: &str, params: &[(String, String
                 "client_ad_accounts" => &business.client,
                 _ => return Answer::error(400, 100, None, "Tried accessing nonexisting field"),
             };
-            page(rest, accounts.iter().map(AdAccount::json).collect(), params)
+            page(rest, accounts, AdAccount::json, params)
         }
         _ => Answer::error(400, 100, None, "Unsupported request - method type"),
     }
 }
 
 /// One page of a list, with cursors; `next` only when more remain.
-fn page(rest: &str, items: Vec<Value>, params: &[(String, String)]) -> Answer {
+fn page<T>(
+    rest: &str,
+    items: &[T],
+    to_json: impl Fn(&T) -> Value,
+    params: &[(String, String)],
+) -> Answer {
     let limit = param(params, "limit")
         .and_then(|l| l.parse::<usize>().ok())
         .unwrap_or(25)
@@ -1033,8 +1033,10 @@ fn page(rest: &str, items: Vec<Value>, params: &[(String, String)]) -> Answer {
     let end = (offset + limit).min(items.len());
     let data: Vec<Value> = items
         .get(offset..end)
-        .map(<[Value]>::to_vec)
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .iter()
+        .map(to_json)
+        .collect();
     let cursor = |n: usize| URL_SAFE_NO_PAD.encode(n.to_string());
     let mut paging = json!({ "cursors": { "before": cursor(offset), "after": cursor(end) } });
     if end < items.len() {

@@ -1,0 +1,177 @@
+//! `crm-meta debug-token --tenant N | --token-stdin`: Meta's `debug_token`
+//! view of a token. `--token-stdin` needs no database and no key.
+
+use anyhow::Result;
+use chrono::Utc;
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::DebugTokenArgs;
+use crate::crypto::fingerprint;
+use crate::error::Exit;
+use crate::graph::{DebugToken, DebugTokenError, GranularScope};
+use crate::output::date_with_distance;
+use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
+use crate::verify::unix_time;
+
+#[derive(Serialize)]
+struct DebugView {
+    tenant_id: Option<i32>,
+    status: TokenStatus,
+    token_fingerprint: String,
+    is_valid: bool,
+    app_id: Option<String>,
+    application: Option<String>,
+    /// Whether the token was issued to another app than META_APP_ID.
+    other_app: bool,
+    token_type: Option<String>,
+    meta_user_id: Option<String>,
+    issued_at: Option<chrono::DateTime<Utc>>,
+    expires_at: Option<chrono::DateTime<Utc>>,
+    data_access_expires_at: Option<chrono::DateTime<Utc>>,
+    scopes: Vec<String>,
+    missing_scopes: Vec<String>,
+    granular_scopes: Vec<GranularScope>,
+    error: Option<DebugTokenError>,
+}
+
+pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
+    let graph = ctx.graph()?;
+    let required = ctx.settings.required_scopes();
+    let token = match args.tenant {
+        Some(tenant_id) => {
+            let target = ctx.database()?;
+            let cipher = ctx.cipher(&target)?;
+            let store = ctx.store(&target).await?;
+            let connection = ctx.connection(&store, &cipher, tenant_id).await?;
+            store.close().await;
+            connection.access_token
+        }
+        None => super::read_token(ctx, "--token-stdin").await?,
+    };
+    let debug: DebugToken = graph.debug_token(&token).await?;
+    let other_app = debug
+        .app_id
+        .as_deref()
+        .is_some_and(|id| id != graph.app_id());
+    let missing_scopes: Vec<String> = required
+        .iter()
+        .filter(|s| !debug.scopes.contains(s))
+        .cloned()
+        .collect();
+    let expires_at = unix_time(debug.expires_at);
+    let data_access_expires_at = unix_time(debug.data_access_expires_at);
+    let status = if !debug.is_valid {
+        if expires_at.is_some_and(|at| at <= Utc::now()) {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Invalid
+        }
+    } else if other_app {
+        TokenStatus::Invalid
+    } else if !missing_scopes.is_empty() {
+        TokenStatus::MissingScope
+    } else {
+        stored_status(
+            expires_at,
+            data_access_expires_at,
+            None,
+            Utc::now(),
+            DEFAULT_WARNING_DAYS,
+        )
+    };
+    let view = DebugView {
+        tenant_id: args.tenant,
+        status,
+        token_fingerprint: fingerprint(&token),
+        is_valid: debug.is_valid,
+        app_id: debug.app_id.clone(),
+        application: debug.application.clone(),
+        other_app,
+        token_type: debug.token_type.clone(),
+        meta_user_id: debug.user_id.clone(),
+        issued_at: debug.issued_at.and_then(unix_time),
+        expires_at,
+        data_access_expires_at,
+        scopes: debug.scopes.clone(),
+        missing_scopes,
+        granular_scopes: debug.granular_scopes.clone(),
+        error: debug.error.clone(),
+    };
+    if other_app {
+        ctx.printer.warn(format!(
+            "this token belongs to Meta app {}, not to META_APP_ID {}",
+            view.app_id.as_deref().unwrap_or("?"),
+            graph.app_id()
+        ));
+    }
+    if ctx.printer.is_json() {
+        ctx.printer.json(&view)?;
+    } else {
+        print_human(ctx, &view);
+    }
+    Ok(if debug.is_valid && !other_app {
+        Exit::Success
+    } else {
+        Exit::Problem
+    })
+}
+
+fn print_human(ctx: &Context, v: &DebugView) {
+    let now = Utc::now();
+    let p = &ctx.printer;
+    let field = |name: &str, value: String| p.line(format!("  {name:<13}{value}"));
+    p.line(format!("Token {}", v.token_fingerprint));
+    field("status", v.status.to_string());
+    field(
+        "valid",
+        if v.is_valid {
+            "yes".into()
+        } else {
+            "no".into()
+        },
+    );
+    field(
+        "type",
+        v.token_type.clone().unwrap_or_else(|| "unknown".into()),
+    );
+    field(
+        "app",
+        format!(
+            "{} ({})",
+            v.application.as_deref().unwrap_or("?"),
+            v.app_id.as_deref().unwrap_or("?")
+        ),
+    );
+    field(
+        "user",
+        v.meta_user_id.clone().unwrap_or_else(|| "none".into()),
+    );
+    field(
+        "issued",
+        v.issued_at
+            .map(|at| date_with_distance(Some(at), now))
+            .unwrap_or_else(|| "unknown".into()),
+    );
+    field("expires", date_with_distance(v.expires_at, now));
+    field(
+        "data access",
+        date_with_distance(v.data_access_expires_at, now),
+    );
+    field("scopes", v.scopes.join(", "));
+    if !v.missing_scopes.is_empty() {
+        field("missing", v.missing_scopes.join(", "));
+    }
+    for g in &v.granular_scopes {
+        let targets = if g.target_ids.is_empty() {
+            "all".to_owned()
+        } else {
+            g.target_ids.join(", ")
+        };
+        field("granular", format!("{}: {targets}", g.scope));
+    }
+    if let Some(e) = &v.error {
+        let sub = e.subcode.map(|s| format!("/{s}")).unwrap_or_default();
+        field("error", format!("{}{sub}: {}", e.code, e.message));
+    }
+}

@@ -1,0 +1,122 @@
+//! `crm-meta disconnect --tenant N [--keep-remote]`: revoke the app at Meta,
+//! then delete the stored token. A failed revocation keeps the token.
+
+use anyhow::{Context as _, Result};
+use chrono::Utc;
+use serde_json::json;
+
+use super::Context;
+use crate::cli::DisconnectArgs;
+use crate::crypto::fingerprint;
+use crate::error::{Exit, UserError};
+use crate::store::AuditEntry;
+
+pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
+    let tenant_id = args.tenant.tenant;
+    let graph = if args.keep_remote {
+        None
+    } else {
+        Some(ctx.graph()?)
+    };
+    let target = ctx.database()?;
+    let cipher = ctx.cipher(&target)?;
+    let store = ctx.store(&target).await?;
+    let connection = ctx.connection(&store, &cipher, tenant_id).await?;
+    let meta_user = connection.info.meta_user_id.clone();
+    let shared_with = store
+        .tenants_sharing_meta_user(&meta_user, tenant_id)
+        .await?;
+
+    let mut invalidated = Vec::new();
+    if let Some(graph) = &graph {
+        if !shared_with.is_empty() {
+            let others = shared_with
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let warning = format!(
+                "Meta user {meta_user} is also connected to tenant(s) {others}. Revoking removes the app for that user, \
+                 so their tokens stop working too (use --keep-remote to delete only this tenant's token)."
+            );
+            ctx.printer.warn(&warning);
+            if !ctx.yes && !ctx.printer.can_prompt() {
+                if ctx.printer.is_json() {
+                    ctx.printer.json(&json!({ "tenant_id": tenant_id, "disconnected": false, "shared_with": shared_with }))?;
+                }
+                ctx.printer
+                    .error("refused without --yes: pass --yes to revoke anyway, or --keep-remote");
+                return Ok(Exit::Problem);
+            }
+            if !ctx.confirm(
+                &format!("Revoke for tenant {tenant_id} and invalidate tenant(s) {others} too?"),
+                "--yes",
+            )? {
+                return Err(UserError("disconnect cancelled; nothing changed".into()).into());
+            }
+        }
+        if let Err(e) = graph.revoke_permissions(&connection.access_token).await {
+            let already_dead = e.api().is_some_and(|a| a.is_token_problem());
+            let hint = if already_dead {
+                "the token is already invalid at Meta, so `--keep-remote` deletes it safely"
+            } else {
+                "the stored token was kept; try again later, or pass --keep-remote to delete it without revoking"
+            };
+            return Err(
+                anyhow::Error::new(e).context(format!("revoking the app at Meta failed ({hint})"))
+            );
+        }
+        invalidated = shared_with.clone();
+    }
+
+    let detail = json!({
+        "revoked": graph.is_some(),
+        "meta_user_id": meta_user,
+        "token_fingerprint": fingerprint(&connection.access_token),
+        "invalidated_tenants": invalidated,
+    });
+    store
+        .delete_connection(tenant_id, &AuditEntry::new(tenant_id, "disconnect", detail))
+        .await
+        .context("deleting the stored token")?;
+    if !invalidated.is_empty() {
+        let reason = |other: i32| {
+            AuditEntry::new(
+                other,
+                "invalidate",
+                json!({ "reason": "revoked_for_shared_meta_user", "revoked_by_tenant": tenant_id, "meta_user_id": meta_user }),
+            )
+        };
+        store.mark_invalid(&invalidated, Utc::now(), reason).await?;
+    }
+    store.close().await;
+
+    if ctx.printer.is_json() {
+        ctx.printer.json(&json!({
+            "tenant_id": tenant_id,
+            "disconnected": true,
+            "revoked": graph.is_some(),
+            "shared_with": shared_with,
+            "invalidated": invalidated,
+        }))?;
+    } else {
+        let how = if graph.is_some() {
+            "revoked the app at Meta and deleted"
+        } else {
+            "deleted (not revoked at Meta)"
+        };
+        ctx.printer
+            .line(format!("Disconnected tenant {tenant_id}: {how} its token."));
+        if !invalidated.is_empty() {
+            let others = invalidated
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            ctx.printer.line(format!(
+                "Marked tenant(s) {others} invalid: they shared Meta user {meta_user}."
+            ));
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,113 @@
+//! `crm-meta test-connection --tenant N | --all`: live checks of stored
+//! tokens. Results are recorded; a check that could not reach Meta records
+//! nothing and never touches a token.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::Utc;
+use futures::{StreamExt, stream};
+
+use super::Context;
+use crate::check::{CheckResult, check_connection};
+use crate::cli::TestConnectionArgs;
+use crate::error::Exit;
+use crate::output::{date_with_distance, new_table};
+use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
+
+/// Connections checked at once by `--all` (each check is three Graph calls).
+const CONCURRENCY: usize = 8;
+
+pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
+    let graph = ctx.graph()?;
+    let target = ctx.database()?;
+    let cipher = ctx.cipher(&target)?;
+    let required = ctx.settings.required_scopes();
+    let store = ctx.store(&target).await?;
+    let connections = match args.tenant {
+        Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
+        None => store.connections(&cipher).await?,
+    };
+    let mut by_user: HashMap<String, Vec<i32>> = HashMap::new();
+    for info in store.connection_infos().await? {
+        by_user
+            .entry(info.meta_user_id)
+            .or_default()
+            .push(info.tenant_id);
+    }
+    let shared = |tenant_id: i32, user: &str| -> Vec<i32> {
+        by_user
+            .get(user)
+            .map(|ids| ids.iter().copied().filter(|&t| t != tenant_id).collect())
+            .unwrap_or_default()
+    };
+
+    let mut results: Vec<CheckResult> = stream::iter(&connections)
+        .map(|c| {
+            check_connection(
+                &graph,
+                c,
+                &required,
+                DEFAULT_WARNING_DAYS,
+                shared(c.info.tenant_id, &c.info.meta_user_id),
+            )
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    results.sort_by_key(|r| r.view.tenant_id);
+    let now = Utc::now();
+    for result in results.iter().filter(|r| r.reached_meta()) {
+        store
+            .record_check(result.view.tenant_id, result.view.status, now)
+            .await?;
+    }
+    store.close().await;
+
+    print(ctx, &results, args.tenant.is_some())?;
+    Ok(exit_for(&results))
+}
+
+/// 0 when every token is usable (`ok` or `expiring`), 5 when the only
+/// problem is that Meta could not be asked, 3 otherwise.
+fn exit_for(results: &[CheckResult]) -> Exit {
+    let usable = |s: TokenStatus| matches!(s, TokenStatus::Ok | TokenStatus::Expiring);
+    let problems: Vec<TokenStatus> = results
+        .iter()
+        .map(|r| r.view.status)
+        .filter(|s| !usable(*s))
+        .collect();
+    if problems.is_empty() {
+        Exit::Success
+    } else if problems.iter().all(|s| *s == TokenStatus::Unreachable) {
+        Exit::Meta
+    } else {
+        Exit::Problem
+    }
+}
+
+fn print(ctx: &Context, results: &[CheckResult], single: bool) -> Result<()> {
+    if ctx.printer.is_json() {
+        return match (single, results.first()) {
+            (true, Some(result)) => ctx.printer.json(result),
+            _ => ctx.printer.json(&serde_json::json!({ "tenants": results })),
+        };
+    }
+    if results.is_empty() {
+        ctx.printer.note("No tenant is connected yet.");
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut table = new_table(["TENANT", "STATUS", "META USER", "EXPIRES", "DETAIL"]);
+    for r in results {
+        table.add_row([
+            r.view.tenant_id.to_string(),
+            r.view.status.to_string(),
+            r.view.meta_user_id.clone().unwrap_or_default(),
+            date_with_distance(r.view.expires_at, now),
+            r.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    ctx.printer.table(&table);
+    Ok(())
+}
