@@ -88,10 +88,8 @@ fn error_message(err: &anyhow::Error) -> String {
 }
 
 fn print_json_error(exit: Exit, kind: &str, message: &str) {
-    println!(
-        "{}",
-        json!({ "error": { "exit_code": exit.code(), "kind": kind, "message": message } })
-    );
+    let error = json!({ "error": { "exit_code": exit.code(), "kind": kind, "message": message } });
+    crate::output::stdout_line(&error.to_string());
 }
 
 /// Logs go to stderr. Dependencies stay at `info` or below even at -vvv:

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod crypto;
 pub mod error;
+pub mod fleet;
 pub mod graph;
 pub mod oauth;
 pub mod output;

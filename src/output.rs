@@ -44,23 +44,25 @@ impl Printer {
 
     /// The JSON document of this command, on stdout.
     pub fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
-        let mut out = std::io::stdout().lock();
-        serde_json::to_writer_pretty(&mut out, value)?;
-        writeln!(out)?;
-        Ok(())
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut out, value)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+            .and_then(|()| out.flush());
+        ignore_closed_pipe(written)
     }
 
     /// A line of the command's result, on stdout (not in JSON mode).
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.json {
-            println!("{}", text.as_ref());
+            stdout_line(text.as_ref());
         }
     }
 
     /// A table of the command's result, on stdout (not in JSON mode).
     pub fn table(&self, table: &Table) {
         if !self.json {
-            println!("{table}");
+            stdout_line(&table.to_string());
         }
     }
 
@@ -90,6 +92,31 @@ impl Printer {
             text.to_owned()
         }
     }
+}
+
+/// Writes a line to stdout. A reader that went away (`| head`) is not an
+/// error worth a panic or a message; anything else is reported once.
+pub fn stdout_line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}") {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: writing to stdout: {e}");
+        }
+    }
+}
+
+/// A closed stdout (`| head`) ends output quietly.
+pub fn ignore_closed_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// `{"tenants": […]}`, serialized straight from the rows.
+#[derive(Serialize)]
+pub struct Tenants<'a, T: Serialize> {
+    pub tenants: &'a [T],
 }
 
 /// A table in the house style.

@@ -1,10 +1,12 @@
 //! One module per command. Each takes the shared [`Context`] and returns the
 //! exit status it earned; errors go back to `main` through `anyhow`.
 
+mod audit;
 mod completions;
 mod connect;
 mod debug_token;
 mod disconnect;
+mod import;
 mod list_accounts;
 mod migrate;
 mod tenants;
@@ -138,8 +140,8 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
         Command::TestConnection(args) => test_connection::run(&ctx, args).await,
         Command::DebugToken(args) => debug_token::run(&ctx, args).await,
         Command::ListAccounts(args) => list_accounts::run(&ctx, args).await,
-        Command::Audit(_) => not_yet("audit"),
-        Command::Import(_) => not_yet("import"),
+        Command::Audit(args) => audit::run(&ctx, args).await,
+        Command::Import(args) => import::run(&ctx, args).await,
         Command::Select(_) => not_yet("select"),
         Command::Refresh(_) => not_yet("refresh"),
         Command::Keys(_) => not_yet("keys rotate"),

@@ -132,7 +132,8 @@ async fn list(ctx: &Context) -> Result<Exit> {
         .collect();
 
     if ctx.printer.is_json() {
-        ctx.printer.json(&serde_json::json!({ "tenants": rows }))?;
+        ctx.printer
+            .json(&crate::output::Tenants { tenants: &rows })?;
         return Ok(Exit::Success);
     }
     if rows.is_empty() {

@@ -90,7 +90,9 @@ fn print(ctx: &Context, results: &[CheckResult], single: bool) -> Result<()> {
     if ctx.printer.is_json() {
         return match (single, results.first()) {
             (true, Some(result)) => ctx.printer.json(result),
-            _ => ctx.printer.json(&serde_json::json!({ "tenants": results })),
+            _ => ctx
+                .printer
+                .json(&crate::output::Tenants { tenants: results }),
         };
     }
     if results.is_empty() {

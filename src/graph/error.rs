@@ -86,6 +86,11 @@ struct Envelope {
 impl ApiError {
     /// Parses Meta's error envelope, if `body` is one.
     pub fn parse(http_status: u16, body: &[u8]) -> Option<Self> {
+        // Only an object is an envelope: serde would also read a struct from
+        // a one-element array, such as a batch answer.
+        if body.trim_ascii_start().first() != Some(&b'{') {
+            return None;
+        }
         let mut error = serde_json::from_slice::<Envelope>(body).ok()?.error;
         error.http_status = http_status;
         Some(error)
@@ -197,5 +202,7 @@ mod tests {
         assert!(ApiError::parse(200, b"{\"data\":[]}").is_none());
         assert!(ApiError::parse(500, b"<html>").is_none());
         assert!(ApiError::parse(500, b"").is_none());
+        // A one-item batch answer is an array, never an error envelope.
+        assert!(ApiError::parse(200, br#"[{"code":200,"body":"{}"}]"#).is_none());
     }
 }

@@ -28,6 +28,8 @@ pub use usage::UsageGovernor;
 
 use crate::settings::{GraphEndpoints, MetaApp};
 
+/// Items per Graph batch request (Meta's limit).
+pub const MAX_BATCH: usize = 50;
 /// Page size asked of list edges (Meta caps it; the end is the missing `next`).
 pub const PAGE_LIMIT: u32 = 100;
 /// A loop guard: no edge this tool reads has more pages than this.
@@ -301,6 +303,87 @@ impl GraphClient {
         let value = self.execute(call).await?;
         let data = value.get("data").cloned().unwrap_or(Value::Null);
         decode("debug_token", data)
+    }
+
+    /// `debug_token` for up to [`MAX_BATCH`] tokens in one Graph batch request.
+    ///
+    /// The outer error is the batch failing as a whole (after the client's
+    /// own retries); each item has its own result. Items Meta answers with
+    /// `null` (it does, under load) come back as a retryable transport error.
+    pub async fn debug_tokens(
+        &self,
+        tokens: &[&SecretString],
+    ) -> Result<Vec<Result<DebugToken, GraphError>>, GraphError> {
+        let batch: Vec<Value> = tokens
+            .iter()
+            .map(|token| {
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("input_token", token.expose_secret())
+                    .finish();
+                serde_json::json!({ "method": "GET", "relative_url": format!("debug_token?{query}") })
+            })
+            .collect();
+        let call = Call {
+            method: Method::POST,
+            path: "",
+            query: Vec::new(),
+            form: Some(vec![
+                (
+                    "access_token".to_owned(),
+                    format!("{}|{}", self.app.id, self.app.secret.expose_secret()),
+                ),
+                ("include_headers".to_owned(), "false".to_owned()),
+                ("batch".to_owned(), Value::Array(batch).to_string()),
+            ]),
+            auth: Auth::None,
+            // Reading token metadata twice is harmless.
+            idempotent: true,
+            extra_secrets: tokens.iter().map(|t| t.expose_secret()).collect(),
+        };
+        let answer = self.execute(call).await?;
+        let items = answer.as_array().ok_or_else(|| GraphError::Unexpected {
+            endpoint: "batch".into(),
+            detail: "the answer is not an array".into(),
+        })?;
+        if items.len() != tokens.len() {
+            return Err(GraphError::Unexpected {
+                endpoint: "batch".into(),
+                detail: format!("{} answers for {} requests", items.len(), tokens.len()),
+            });
+        }
+        Ok(items
+            .iter()
+            .map(|item| self.batch_item(item, tokens))
+            .collect())
+    }
+
+    fn batch_item(&self, item: &Value, tokens: &[&SecretString]) -> Result<DebugToken, GraphError> {
+        if item.is_null() {
+            return Err(GraphError::Transport(
+                "Meta left this batch item unanswered".into(),
+            ));
+        }
+        let code = item.get("code").and_then(Value::as_u64).unwrap_or(0) as u16;
+        let body = item.get("body").and_then(Value::as_str).unwrap_or_default();
+        if let Some(mut api) = ApiError::parse(code, body.as_bytes()) {
+            for token in tokens {
+                api.message = api.message.replace(token.expose_secret(), "[redacted]");
+            }
+            return Err(GraphError::Api(Box::new(api)));
+        }
+        let value: Value = serde_json::from_str(body).map_err(|e| GraphError::Unexpected {
+            endpoint: "batch item".into(),
+            detail: e.to_string(),
+        })?;
+        decode(
+            "debug_token",
+            value.get("data").cloned().unwrap_or(Value::Null),
+        )
+    }
+
+    /// The retry and timeout bounds this client follows.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
     }
 
     /// `GET /me`.

@@ -200,6 +200,13 @@ pub struct AuditRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A stored token, decrypted, with what `audit` needs beside it.
+pub struct StoredToken {
+    pub tenant_id: i32,
+    pub token: SecretString,
+    pub meta_user_id: String,
+}
+
 /// Whether an upsert created the connection or replaced one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Upserted {
@@ -281,6 +288,80 @@ struct AuditRow {
     actor: String,
     detail: Json<serde_json::Value>,
     created_at: DateTime<Utc>,
+}
+
+/// Columns an upsert writes, in bind order; `created_at` and `updated_at` share the time.
+const UPSERT_COLUMNS: &str = "tenant_id, access_token, token_key_id, token_type, expires_at, data_access_expires_at, \
+     scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, created_at, updated_at, last_used_by";
+const UPSERT_PARAMS_PER_ROW: usize = 13;
+
+/// `INSERT … ON CONFLICT (tenant_id) DO UPDATE` for `rows` connections. The
+/// chosen business manager and ad account survive only a token of the same
+/// Meta user; the last check is cleared, since it was about the old token.
+fn upsert_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let p = |i: usize| format!("${}", r * UPSERT_PARAMS_PER_ROW + i);
+            format!(
+                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8),
+                p(9),
+                p(10),
+                p(11),
+                p(12),
+                p(12),
+                p(13)
+            )
+        })
+        .collect();
+    format!(
+        "INSERT INTO meta_tokens ({UPSERT_COLUMNS}) VALUES {} \
+         ON CONFLICT (tenant_id) DO UPDATE SET \
+            access_token = excluded.access_token, token_key_id = excluded.token_key_id, \
+            token_type = excluded.token_type, expires_at = excluded.expires_at, \
+            data_access_expires_at = excluded.data_access_expires_at, scopes = excluded.scopes, \
+            business_managers = excluded.business_managers, graph_api_version = excluded.graph_api_version, \
+            business_manager_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.business_manager_id END, \
+            ad_account_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.ad_account_id END, \
+            meta_user_id = excluded.meta_user_id, meta_user_name = excluded.meta_user_name, \
+            last_checked_at = NULL, last_check_status = NULL, \
+            updated_at = excluded.updated_at, last_used_by = excluded.last_used_by",
+        values.join(", ")
+    )
+}
+
+/// Binds one [`NewConnection`] in [`UPSERT_COLUMNS`] order.
+macro_rules! bind_connection {
+    ($query:expr, $conn:expr, $sealed:expr, $now:expr, $actor:expr) => {
+        $query
+            .bind($conn.tenant_id)
+            .bind(&$sealed.ciphertext)
+            .bind(&$sealed.key_id)
+            .bind(&$conn.token_type)
+            .bind($conn.expires_at)
+            .bind($conn.data_access_expires_at)
+            .bind(Json(&$conn.scopes))
+            .bind(Json(&$conn.business_managers))
+            .bind(&$conn.meta_user_id)
+            .bind(&$conn.meta_user_name)
+            .bind(&$conn.graph_api_version)
+            .bind($now)
+            .bind(&$actor)
+    };
+}
+
+fn placeholders(from: usize, count: usize) -> String {
+    (from..from + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 const INSERT_AUDIT: &str = "INSERT INTO meta_audit_log (tenant_id, action, actor, detail, created_at) VALUES ($1, $2, $3, $4, $5)";
@@ -370,6 +451,17 @@ impl Store {
         }
     }
 
+    /// Rows per multi-row statement. PostgreSQL pays a round trip per
+    /// statement, so statements are large (200 × 13 parameters, far below its
+    /// 65,535). SQLite pays nothing per statement but looks up each `$N`
+    /// parameter by a linear scan, so its statements stay small.
+    fn rows_per_statement(&self) -> usize {
+        match self {
+            Store::Sqlite(_) => 16,
+            Store::Postgres(_) => 200,
+        }
+    }
+
     pub fn backend(&self) -> &'static str {
         match self {
             Store::Sqlite(_) => "sqlite",
@@ -428,46 +520,119 @@ impl Store {
         audit: &AuditEntry,
     ) -> Result<Upserted, StoreError> {
         const EXISTS: &str = "SELECT COUNT(*) FROM meta_tokens WHERE tenant_id = $1";
-        const UPSERT: &str = "INSERT INTO meta_tokens (tenant_id, access_token, token_key_id, token_type, expires_at, \
-                data_access_expires_at, scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, \
-                created_at, updated_at, last_used_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) \
-             ON CONFLICT (tenant_id) DO UPDATE SET \
-                access_token = excluded.access_token, token_key_id = excluded.token_key_id, \
-                token_type = excluded.token_type, expires_at = excluded.expires_at, \
-                data_access_expires_at = excluded.data_access_expires_at, scopes = excluded.scopes, \
-                business_managers = excluded.business_managers, graph_api_version = excluded.graph_api_version, \
-                business_manager_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.business_manager_id END, \
-                ad_account_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.ad_account_id END, \
-                meta_user_id = excluded.meta_user_id, meta_user_name = excluded.meta_user_name, \
-                last_checked_at = NULL, last_check_status = NULL, \
-                updated_at = excluded.updated_at, last_used_by = excluded.last_used_by";
+        let upsert = upsert_sql(1);
         debug_assert_eq!(conn.tenant_id, audit.tenant_id);
         let sealed = cipher.seal(conn.tenant_id, &conn.access_token)?;
         let now = Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
             let existing: i64 = sqlx::query_scalar(EXISTS).bind(conn.tenant_id).fetch_one(&mut *tx).await?;
-            sqlx::query(UPSERT)
-                .bind(conn.tenant_id)
-                .bind(&sealed.ciphertext)
-                .bind(&sealed.key_id)
-                .bind(&conn.token_type)
-                .bind(conn.expires_at)
-                .bind(conn.data_access_expires_at)
-                .bind(Json(&conn.scopes))
-                .bind(Json(&conn.business_managers))
-                .bind(&conn.meta_user_id)
-                .bind(&conn.meta_user_name)
-                .bind(&conn.graph_api_version)
-                .bind(now)
-                .bind(&audit.actor)
+            bind_connection!(sqlx::query(&upsert), conn, sealed, now, audit.actor)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| unknown_tenant_on_fk(e, conn.tenant_id))?;
             insert_audit!(audit, now).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(if existing == 0 { Upserted::Inserted } else { Upserted::Updated })
+        })
+    }
+
+    /// Stores many connections, each with its audit entry, in one transaction
+    /// (multi-row statements, so thousands take a few round trips). All or
+    /// nothing: an unknown tenant fails the whole call.
+    pub async fn upsert_connections(
+        &self,
+        cipher: &TokenCipher,
+        rows: &[(NewConnection, AuditEntry)],
+    ) -> Result<Vec<Upserted>, StoreError> {
+        let sealed: Vec<SealedToken> = rows
+            .iter()
+            .map(|(c, _)| cipher.seal(c.tenant_id, &c.access_token))
+            .collect::<Result<_, _>>()?;
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let mut existing = std::collections::HashSet::new();
+            for chunk in rows.chunks(self.rows_per_statement() * 4) {
+                let sql = format!("SELECT tenant_id FROM meta_tokens WHERE tenant_id IN ({})", placeholders(1, chunk.len()));
+                let mut query = sqlx::query_scalar::<_, i32>(&sql);
+                for (c, _) in chunk {
+                    query = query.bind(c.tenant_id);
+                }
+                existing.extend(query.fetch_all(&mut *tx).await?);
+            }
+            for (chunk, sealed) in rows.chunks(self.rows_per_statement()).zip(sealed.chunks(self.rows_per_statement())) {
+                let sql = upsert_sql(chunk.len());
+                let mut query = sqlx::query(&sql);
+                for ((conn, audit), sealed) in chunk.iter().zip(sealed) {
+                    query = bind_connection!(query, conn, sealed, now, audit.actor);
+                }
+                query.execute(&mut *tx).await?;
+                let audit_sql = format!(
+                    "INSERT INTO meta_audit_log (tenant_id, action, actor, detail, created_at) VALUES {}",
+                    (0..chunk.len()).map(|r| format!("({})", placeholders(r * 5 + 1, 5))).collect::<Vec<_>>().join(", ")
+                );
+                let mut audit_query = sqlx::query(&audit_sql);
+                for (_, audit) in chunk {
+                    audit_query = audit_query.bind(audit.tenant_id).bind(&audit.action).bind(&audit.actor).bind(Json(&audit.detail)).bind(now);
+                }
+                audit_query.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(rows.iter().map(|(c, _)| if existing.contains(&c.tenant_id) { Upserted::Updated } else { Upserted::Inserted }).collect())
+        })
+    }
+
+    /// Every stored token with its tenant and Meta user, without the heavier
+    /// columns (for `audit`, which checks thousands).
+    pub async fn tokens(&self, cipher: &TokenCipher) -> Result<Vec<StoredToken>, StoreError> {
+        const SQL: &str = "SELECT tenant_id, access_token, token_key_id, meta_user_id FROM meta_tokens ORDER BY tenant_id";
+        let rows: Vec<(i32, String, String, String)> =
+            with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
+        rows.into_iter()
+            .map(|(tenant_id, ciphertext, key_id, meta_user_id)| {
+                let token = cipher.open(tenant_id, &SealedToken { ciphertext, key_id })?;
+                Ok(StoredToken {
+                    tenant_id,
+                    token,
+                    meta_user_id,
+                })
+            })
+            .collect()
+    }
+
+    /// Records many check results in one transaction (a statement per status
+    /// and chunk of tenants). Never touches the tokens.
+    pub async fn record_checks(
+        &self,
+        results: &[(i32, TokenStatus)],
+        checked_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut by_status: std::collections::BTreeMap<&'static str, Vec<i32>> =
+            std::collections::BTreeMap::new();
+        for (tenant_id, status) in results {
+            by_status
+                .entry(status.as_str())
+                .or_default()
+                .push(*tenant_id);
+        }
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            for (status, tenants) in &by_status {
+                for chunk in tenants.chunks(self.rows_per_statement() * 4) {
+                    let sql = format!(
+                        "UPDATE meta_tokens SET last_checked_at = $1, last_check_status = $2 WHERE tenant_id IN ({})",
+                        placeholders(3, chunk.len())
+                    );
+                    let mut query = sqlx::query(&sql).bind(checked_at).bind(*status);
+                    for tenant_id in chunk {
+                        query = query.bind(*tenant_id);
+                    }
+                    query.execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
         })
     }
 
@@ -556,6 +721,12 @@ impl Store {
         const SQL: &str = "UPDATE meta_tokens SET business_managers = $2 WHERE tenant_id = $1";
         with_pool!(self, pool => sqlx::query(SQL).bind(tenant_id).bind(Json(business_managers)).execute(pool).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// Every connection's tenant and Meta user (nothing heavier).
+    pub async fn meta_users(&self) -> Result<Vec<(i32, String)>, StoreError> {
+        const SQL: &str = "SELECT tenant_id, meta_user_id FROM meta_tokens ORDER BY tenant_id";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
     }
 
     /// Other tenants connected with the same Meta user.

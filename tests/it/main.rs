@@ -3,6 +3,7 @@
 
 mod cli;
 mod connect;
+mod fleet;
 mod migrate;
 mod operate;
 mod store_contract;

@@ -316,7 +316,8 @@ impl World {
         token
     }
 
-    /// Injects `fault` into the next `times` requests whose path contains `path`.
+    /// Injects `fault` into the next `times` requests whose "METHOD /path"
+    /// contains `path` (batch items are matched too, as "GET /v25.0/debug_token").
     pub fn fail_next(&mut self, path: &str, times: usize, fault: Fault) {
         let queue = std::iter::repeat_n(fault, times).collect();
         self.faults.push((path.to_owned(), queue));
@@ -486,8 +487,10 @@ async fn handle(
     let path = uri.path().to_owned();
     let (fault, latency) = {
         let mut w = world.lock().unwrap_or_else(|e| e.into_inner());
-        w.requests.push(format!("{method} {path}"));
-        (w.take_fault(&path), w.latency)
+        let request = format!("{method} {path}");
+        let fault = w.take_fault(&request);
+        w.requests.push(request);
+        (fault, w.latency)
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -1,0 +1,289 @@
+//! `crm-meta audit`: every stored token checked in Graph batches, results
+//! recorded, a summary and the problems shown; for cron and scripts.
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use serde::Serialize;
+use std::collections::HashMap;
+
+use super::Context;
+use crate::cli::{AuditArgs, ReportFormat};
+use crate::crypto::fingerprint;
+use crate::error::Exit;
+use crate::fleet::{self, Assessment};
+use crate::output::new_table;
+use crate::status::TokenStatus;
+
+/// One tenant's line of the audit, with the contract's token-view keys.
+#[derive(Debug, Serialize)]
+struct AuditRow {
+    tenant_id: i32,
+    status: TokenStatus,
+    meta_user_id: Option<String>,
+    token_type: Option<String>,
+    expires_at: Option<DateTime<Utc>>,
+    data_access_expires_at: Option<DateTime<Utc>>,
+    never_expires: bool,
+    scopes: Vec<String>,
+    missing_scopes: Vec<String>,
+    shared_with: Vec<i32>,
+    token_fingerprint: String,
+    detail: Option<String>,
+}
+
+/// `{"summary": …, "tenants": […]}`, serialized straight from the rows
+/// (a `serde_json::Value` of 10,000 tenants would cost tens of megabytes).
+#[derive(Serialize)]
+struct AuditReport<'a> {
+    summary: &'a Summary,
+    tenants: &'a [AuditRow],
+}
+
+#[derive(Debug, Default, Serialize)]
+struct Summary {
+    total: usize,
+    ok: usize,
+    expiring: usize,
+    expired: usize,
+    invalid: usize,
+    missing_scope: usize,
+    unreachable: usize,
+    /// Valid tokens that never expire (system users), counted apart from the rest.
+    never_expires: usize,
+}
+
+impl Summary {
+    fn count(&mut self, row: &AuditRow) {
+        self.total += 1;
+        match row.status {
+            TokenStatus::Ok => self.ok += 1,
+            TokenStatus::Expiring => self.expiring += 1,
+            TokenStatus::Expired => self.expired += 1,
+            TokenStatus::Invalid => self.invalid += 1,
+            TokenStatus::MissingScope => self.missing_scope += 1,
+            TokenStatus::Unreachable | TokenStatus::NotConnected => self.unreachable += 1,
+        }
+        if row.never_expires {
+            self.never_expires += 1;
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
+    let graph = ctx.graph()?;
+    let target = ctx.database()?;
+    let cipher = ctx.cipher(&target)?;
+    let required = ctx.settings.required_scopes();
+    let format = if ctx.printer.is_json() {
+        ReportFormat::Json
+    } else {
+        args.format
+    };
+    let store = ctx.store(&target).await?;
+    let stored = store.tokens(&cipher).await?;
+
+    let mut by_user: HashMap<&str, Vec<i32>> = HashMap::new();
+    for t in &stored {
+        by_user
+            .entry(t.meta_user_id.as_str())
+            .or_default()
+            .push(t.tenant_id);
+    }
+    let tokens: Vec<_> = stored.iter().map(|t| t.token.clone()).collect();
+    let progress = (format == ReportFormat::Table && ctx.printer.show_progress())
+        .then(|| progress_bar(tokens.len() as u64));
+    let concurrency = args
+        .concurrency
+        .map_or(fleet::DEFAULT_CONCURRENCY, usize::from);
+    let now = Utc::now();
+
+    // Results are recorded by a writer task while later batches are still on
+    // the network. An unreachable check says nothing about the token: only
+    // real answers are recorded.
+    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<Vec<(i32, TokenStatus)>>();
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            while let Some(checked) = received.recv().await {
+                store.record_checks(&checked, now).await?;
+            }
+            Ok::<_, crate::store::StoreError>(())
+        })
+    };
+
+    let mut rows: Vec<Option<AuditRow>> = (0..stored.len()).map(|_| None).collect();
+    let mut batches = fleet::debug_batches(&graph, &tokens, concurrency);
+    while let Some((offset, answers)) = batches.next().await {
+        let mut checked = Vec::with_capacity(answers.len());
+        for (i, answer) in answers.iter().enumerate() {
+            let t = &stored[offset + i];
+            let a: Assessment = fleet::assess(
+                answer,
+                graph.app_id(),
+                &required,
+                i64::from(args.within),
+                now,
+            );
+            let shared_with = by_user
+                .get(t.meta_user_id.as_str())
+                .map(|ids| {
+                    ids.iter()
+                        .copied()
+                        .filter(|&id| id != t.tenant_id)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if a.status != TokenStatus::Unreachable {
+                checked.push((t.tenant_id, a.status));
+            }
+            rows[offset + i] = Some(AuditRow {
+                tenant_id: t.tenant_id,
+                status: a.status,
+                meta_user_id: Some(a.meta_user_id.unwrap_or_else(|| t.meta_user_id.clone())),
+                token_type: a.token_type,
+                expires_at: a.expires_at,
+                data_access_expires_at: a.data_access_expires_at,
+                never_expires: a.never_expires,
+                scopes: a.scopes,
+                missing_scopes: a.missing_scopes,
+                shared_with,
+                token_fingerprint: fingerprint(&t.token),
+                detail: a.detail,
+            });
+        }
+        // The writer only ends early on an error, which `writer.await` reports.
+        let _ = sender.send(checked);
+        if let Some(bar) = &progress {
+            bar.inc(answers.len() as u64);
+        }
+    }
+    drop(batches);
+    drop(sender);
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    writer.await??;
+    store.close().await;
+
+    let rows: Vec<AuditRow> = rows.into_iter().flatten().collect();
+    let mut summary = Summary::default();
+    for row in &rows {
+        summary.count(row);
+    }
+
+    match format {
+        ReportFormat::Json => ctx.printer.json(&AuditReport {
+            summary: &summary,
+            tenants: &rows,
+        })?,
+        ReportFormat::Csv => crate::output::ignore_closed_pipe(print_csv(&rows))?,
+        ReportFormat::Table => print_table(ctx, &summary, &rows),
+    }
+    Ok(exit_for(&summary))
+}
+
+/// 0 when every token is `ok`; 5 when Meta could not be asked about some and
+/// nothing else is wrong; 3 otherwise.
+fn exit_for(s: &Summary) -> Exit {
+    let problems = s.expiring + s.expired + s.invalid + s.missing_scope;
+    if problems > 0 {
+        Exit::Problem
+    } else if s.unreachable > 0 {
+        Exit::Meta
+    } else {
+        Exit::Success
+    }
+}
+
+fn progress_bar(total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} checking tokens {bar:30} {pos}/{len} ({eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+fn print_csv(rows: &[AuditRow]) -> std::io::Result<()> {
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    out.write_record([
+        "tenant_id",
+        "status",
+        "meta_user_id",
+        "token_type",
+        "expires_at",
+        "data_access_expires_at",
+        "shared_with",
+        "detail",
+    ])?;
+    let date = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+    for r in rows {
+        out.write_record([
+            r.tenant_id.to_string(),
+            r.status.to_string(),
+            r.meta_user_id.clone().unwrap_or_default(),
+            r.token_type.clone().unwrap_or_default(),
+            date(r.expires_at),
+            date(r.data_access_expires_at),
+            r.shared_with
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            r.detail.clone().unwrap_or_default(),
+        ])?;
+    }
+    out.flush()
+}
+
+fn print_table(ctx: &Context, s: &Summary, rows: &[AuditRow]) {
+    let mut summary = new_table([
+        "TOTAL",
+        "OK",
+        "EXPIRING",
+        "EXPIRED",
+        "INVALID",
+        "MISSING SCOPE",
+        "UNREACHABLE",
+        "NEVER EXPIRE",
+    ]);
+    summary.add_row(
+        [
+            s.total,
+            s.ok,
+            s.expiring,
+            s.expired,
+            s.invalid,
+            s.missing_scope,
+            s.unreachable,
+            s.never_expires,
+        ]
+        .map(|n| n.to_string()),
+    );
+    ctx.printer.table(&summary);
+    let problems: Vec<&AuditRow> = rows
+        .iter()
+        .filter(|r| r.status != TokenStatus::Ok)
+        .collect();
+    if problems.is_empty() {
+        return;
+    }
+    let mut table = new_table(["TENANT", "STATUS", "META USER", "SHARED WITH", "DETAIL"]);
+    for r in problems {
+        table.add_row([
+            r.tenant_id.to_string(),
+            r.status.to_string(),
+            r.meta_user_id.clone().unwrap_or_default(),
+            r.shared_with
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            r.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    ctx.printer.table(&table);
+}
