@@ -221,7 +221,8 @@ async fn batch_items_failing_are_retried_and_whole_batches_too() {
     let before = f.fake.world().http_requests("POST /v25.0/");
     {
         let mut w = f.fake.world();
-        // Some items fail transiently, and two whole batches fail.
+        // Some items fail transiently, some are rate limited, and two whole batches fail.
+        w.fail_next("GET /v25.0/debug_token", 3, Fault::RateLimit(613));
         w.fail_next("GET /v25.0/debug_token", 7, Fault::Transient);
         w.fail_next("POST /v25.0/", 2, Fault::Html);
     }
@@ -235,7 +236,8 @@ async fn batch_items_failing_are_retried_and_whole_batches_too() {
     let w = f.fake.world();
     assert!(
         w.http_requests("POST /v25.0/") - before > 3 + 2,
-        "three batches, two failed whole, one item retry"
+        "three batches, two failed whole, one item retry: {} batches",
+        w.http_requests("POST /v25.0/") - before
     );
 }
 

@@ -1108,10 +1108,24 @@ fn batch(w: &mut World, params: &[(String, String)]) -> Answer {
             format!("/v25.0{path}")
         };
         let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
-        let answer = if w.spend() {
-            route(w, &method, &path, &item_params)
-        } else {
-            Answer::error(400, 4, None, "(#4) Application request limit reached")
+        let answer = match w.take_fault(&format!("{method} {path}")) {
+            Some(Fault::RateLimit(code)) => {
+                Answer::error(400, code, None, "(#4) Application request limit reached")
+            }
+            Some(Fault::Error {
+                status,
+                code,
+                subcode,
+                message,
+            }) => Answer::error(status, code, subcode, &message),
+            Some(_) => Answer::error(
+                500,
+                2,
+                None,
+                "An unexpected error has occurred. Please retry your request later.",
+            ),
+            // Each item counts against the budget (route spends it), as at Meta.
+            None => route(w, &method, &path, &item_params),
         };
         answers.push(json!({
             "code": answer.status.as_u16(),
