@@ -191,6 +191,7 @@ async fn authorize_in_browser(
     tenant: &Tenant,
     timeout: u64,
 ) -> Result<SecretString> {
+    let interrupted = super::ctrl_c();
     let mut listener = LoopbackListener::start(Arc::clone(&request))?;
     show_url(&request, tenant);
     if let Err(e) = open_browser(&request.url, ctx.settings.browser()) {
@@ -204,7 +205,7 @@ async fn authorize_in_browser(
     let callback = tokio::select! {
         callback = listener.wait() => callback?,
         _ = tokio::time::sleep(Duration::from_secs(timeout)) => return Err(OAuthError::TimedOut(Duration::from_secs(timeout)).into()),
-        _ = tokio::signal::ctrl_c() => return Err(OAuthError::Cancelled.into()),
+        _ = interrupted => return Err(OAuthError::Cancelled.into()),
     };
     listener.shutdown();
     Ok(callback.into_code()?)
@@ -215,6 +216,7 @@ async fn authorize_by_paste(
     tenant: &Tenant,
     timeout: u64,
 ) -> Result<SecretString> {
+    let interrupted = super::ctrl_c();
     show_url(request, tenant);
     eprintln!(
         "After approving, the browser lands on {}.",
@@ -227,7 +229,7 @@ async fn authorize_by_paste(
     let read = tokio::select! {
         read = stdin.read_line(&mut line) => read.context("reading the pasted URL")?,
         _ = tokio::time::sleep(Duration::from_secs(timeout)) => return Err(OAuthError::TimedOut(Duration::from_secs(timeout)).into()),
-        _ = tokio::signal::ctrl_c() => return Err(OAuthError::Cancelled.into()),
+        _ = interrupted => return Err(OAuthError::Cancelled.into()),
     };
     if read == 0 {
         return Err(OAuthError::Cancelled.into());

@@ -225,3 +225,27 @@ pub fn accounts_table(assets: &Assets, selected: Option<&str>) -> comfy_table::T
     }
     table
 }
+
+/// Ctrl-C, registered now rather than at the first poll, so an interrupt that
+/// arrives just after a message is printed is not lost to the default action.
+pub fn ctrl_c() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        let mut signal =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+        async move {
+            match signal.as_mut() {
+                Some(signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
