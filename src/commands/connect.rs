@@ -12,6 +12,7 @@ use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
 use super::Context;
+use super::select::{Chosen, Reachable};
 use crate::assets::{self, Assets};
 use crate::cli::ConnectArgs;
 use crate::crypto::fingerprint;
@@ -30,6 +31,8 @@ struct ConnectReport<'a> {
     token: TokenView,
     stored: bool,
     replaced: bool,
+    business_manager_id: Option<&'a str>,
+    ad_account_id: Option<&'a str>,
     business_managers: &'a [assets::BusinessManager],
     personal_ad_accounts: &'a [assets::AdAccountView],
 }
@@ -138,6 +141,19 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         }
     };
 
+    // The wizard's last step, decided before anything is stored: a
+    // --ad-account the token cannot reach stores nothing.
+    let options = super::select::reachable(&assets);
+    let kept = existing
+        .as_ref()
+        .filter(|e| e.meta_user_id == verified.meta_user_id && args.choice.ad_account.is_none())
+        .and_then(|e| e.ad_account_id.as_deref())
+        .and_then(|id| options.iter().find(|o| o.account.id == id));
+    let chosen = match kept {
+        Some(kept) => Chosen::Picked(kept),
+        None => super::select::choose(ctx, &options, &args.choice)?,
+    };
+
     let connection = new_connection(
         tenant_id,
         graph.version(),
@@ -155,8 +171,20 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     store
         .record_check(tenant_id, status, chrono::Utc::now())
         .await?;
+    let selection = match &chosen {
+        Chosen::Picked(picked) => {
+            super::select::record(&store, tenant_id, picked).await?;
+            Some(picked)
+        }
+        Chosen::Undecided(why) => {
+            ctx.printer.note(format!(
+                "No ad account chosen yet ({why}); run `crm-meta select --tenant {tenant_id}`."
+            ));
+            None
+        }
+    };
     let view = TokenView::from_verified(tenant_id, status, &verified, me.name, shared_with);
-    print_report(ctx, &tenant, &view, &assets, replaced)?;
+    print_report(ctx, &tenant, &view, &assets, replaced, selection.copied())?;
     store.close().await;
     Ok(Exit::Success)
 }
@@ -324,12 +352,15 @@ fn print_report(
     view: &TokenView,
     assets: &Assets,
     replaced: bool,
+    selection: Option<&Reachable<'_>>,
 ) -> Result<()> {
     if ctx.printer.is_json() {
         return ctx.printer.json(&ConnectReport {
             token: view.clone(),
             stored: true,
             replaced,
+            business_manager_id: selection.and_then(|s| s.business.map(|(id, _)| id)),
+            ad_account_id: selection.map(|s| s.account.id.as_str()),
             business_managers: &assets.business_managers,
             personal_ad_accounts: &assets.personal_ad_accounts,
         });
@@ -360,6 +391,12 @@ fn print_report(
         date_with_distance(view.data_access_expires_at, now)
     ));
     p.line(format!("  scopes       {}", view.scopes.join(", ")));
+    if let Some(chosen) = selection {
+        p.line(format!(
+            "  ad account   {} {} (the CRM syncs this one)",
+            chosen.account.id, chosen.account.name
+        ));
+    }
     if !view.missing_scopes.is_empty() {
         p.warn(format!(
             "stored without the required permission(s) {} (--yes)",
@@ -377,7 +414,7 @@ fn print_report(
         p.warn("this Meta user reaches no ad accounts");
         return Ok(());
     }
-    let table = super::accounts_table(assets, None);
+    let table = super::accounts_table(assets, selection.map(|s| s.account.id.as_str()));
     p.table(&table);
     Ok(())
 }

@@ -9,6 +9,8 @@ mod disconnect;
 mod import;
 mod list_accounts;
 mod migrate;
+mod refresh;
+mod select;
 mod tenants;
 mod test_connection;
 
@@ -142,8 +144,8 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
         Command::ListAccounts(args) => list_accounts::run(&ctx, args).await,
         Command::Audit(args) => audit::run(&ctx, args).await,
         Command::Import(args) => import::run(&ctx, args).await,
-        Command::Select(_) => not_yet("select"),
-        Command::Refresh(_) => not_yet("refresh"),
+        Command::Select(args) => select::run(&ctx, args).await,
+        Command::Refresh(args) => refresh::run(&ctx, args).await,
         Command::Keys(_) => not_yet("keys rotate"),
     }
 }

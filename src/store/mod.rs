@@ -723,6 +723,79 @@ impl Store {
         Ok(())
     }
 
+    /// Records the business manager and ad account the CRM syncs for a
+    /// tenant, with its audit entry, in one transaction. Returns whether the
+    /// tenant had a connection to record it on.
+    pub async fn set_selection(
+        &self,
+        tenant_id: i32,
+        business_manager_id: Option<&str>,
+        ad_account_id: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET business_manager_id = $2, ad_account_id = $3, updated_at = $4, last_used_by = $5 WHERE tenant_id = $1";
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let updated = sqlx::query(SQL)
+                .bind(tenant_id)
+                .bind(business_manager_id)
+                .bind(ad_account_id)
+                .bind(now)
+                .bind(&audit.actor)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            if updated {
+                insert_audit!(audit, now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(updated)
+        })
+    }
+
+    /// Replaces a tenant's token with a refreshed one, only if its expiry is
+    /// later than the stored one (compared in the statement itself, so a
+    /// concurrent refresh cannot move it back), with its audit entry, in one
+    /// transaction. Returns whether it was stored.
+    pub async fn store_refreshed_token(
+        &self,
+        cipher: &TokenCipher,
+        tenant_id: i32,
+        token: &SecretString,
+        expires_at: DateTime<Utc>,
+        data_access_expires_at: Option<DateTime<Utc>>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET access_token = $2, token_key_id = $3, expires_at = $4, \
+             data_access_expires_at = COALESCE($5, data_access_expires_at), updated_at = $6, last_used_by = $7, \
+             last_checked_at = $6, last_check_status = 'ok' \
+             WHERE tenant_id = $1 AND expires_at IS NOT NULL AND expires_at < $4";
+        let sealed = cipher.seal(tenant_id, token)?;
+        let now = Utc::now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let stored = sqlx::query(SQL)
+                .bind(tenant_id)
+                .bind(&sealed.ciphertext)
+                .bind(&sealed.key_id)
+                .bind(expires_at)
+                .bind(data_access_expires_at)
+                .bind(now)
+                .bind(&audit.actor)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            if stored {
+                insert_audit!(audit, now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(stored)
+        })
+    }
+
     /// Every connection's tenant and Meta user (nothing heavier).
     pub async fn meta_users(&self) -> Result<Vec<(i32, String)>, StoreError> {
         const SQL: &str = "SELECT tenant_id, meta_user_id FROM meta_tokens ORDER BY tenant_id";

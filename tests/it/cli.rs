@@ -117,7 +117,7 @@ fn usage_errors_with_json_print_a_json_error() {
 #[test]
 fn unbuilt_commands_say_so_and_fail() {
     let dir = tempfile::tempdir().unwrap();
-    let run = Cli::new(dir.path()).run(&["--json", "select", "--tenant", "1"]);
+    let run = Cli::new(dir.path()).run(&["--json", "keys", "rotate"]);
     run.assert_code(1);
     let json = run.json();
     assert_eq!(json["error"]["kind"], "not_implemented");

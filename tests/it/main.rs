@@ -4,6 +4,7 @@
 mod cli;
 mod connect;
 mod fleet;
+mod lifecycle;
 mod migrate;
 mod operate;
 mod store_contract;

@@ -169,14 +169,20 @@ impl Cli {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = self.terminal_command(args);
+        cmd.stdin(Stdio::null());
+        cmd
+    }
+
+    /// The command with stdin left alone, for a pseudo-terminal to attach.
+    pub fn terminal_command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_crm-meta"));
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &self.home)
             .env("CRM_META_HOME", self.home.join("crm-meta"))
             .current_dir(&self.home)
-            .args(args)
-            .stdin(Stdio::null());
+            .args(args);
         for (k, v) in &self.envs {
             cmd.env(k, v);
         }

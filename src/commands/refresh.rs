@@ -1,0 +1,309 @@
+//! `crm-meta refresh [--tenant N | --expiring-within DAYS]`: asks Meta for a
+//! later-expiring long-lived token and stores it only when the expiry really
+//! moves later. Tokens Meta will not extend, and expired or invalid ones, are
+//! reported with the `connect` command that fixes them.
+
+use anyhow::Result;
+use chrono::{DateTime, Duration, Utc};
+use futures::{StreamExt, stream};
+use serde::Serialize;
+use serde_json::json;
+
+use super::Context;
+use crate::cli::RefreshArgs;
+use crate::crypto::fingerprint;
+use crate::error::Exit;
+use crate::fleet;
+use crate::graph::{GraphClient, GraphError};
+use crate::output::{date_with_distance, new_table};
+use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
+use crate::store::{AuditEntry, Connection, Store};
+
+/// Exchanges in flight at once (each is one Graph call).
+const CONCURRENCY: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Outcome {
+    /// A later-expiring token is stored.
+    Extended,
+    /// Meta did not extend it, but it is far from expiring: nothing to do yet.
+    Unchanged,
+    /// The tenant must run `connect` again.
+    NeedsConsent,
+    /// Meta could not be asked; nothing changed.
+    Unreachable,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    tenant_id: i32,
+    result: Outcome,
+    expires_at_before: Option<DateTime<Utc>>,
+    expires_at: Option<DateTime<Utc>>,
+    reason: Option<String>,
+    /// What to run when the result is `needs_consent`.
+    command: Option<String>,
+}
+
+pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
+    let graph = ctx.graph()?;
+    let target = ctx.database()?;
+    let cipher = ctx.cipher(&target)?;
+    let store = ctx.store(&target).await?;
+    let now = Utc::now();
+    // A token Meta will not extend needs consent once it is this close to expiring.
+    let consent_horizon = now
+        + Duration::days(i64::from(
+            args.expiring_within.unwrap_or(DEFAULT_WARNING_DAYS as u32),
+        ));
+    let mut connections = match args.tenant {
+        Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
+        None => store.connections(&cipher).await?,
+    };
+    // Never-expiring (system-user) tokens have nothing to extend.
+    let never = connections
+        .iter()
+        .filter(|c| c.info.expires_at.is_none())
+        .count();
+    connections.retain(|c| c.info.expires_at.is_some());
+    if let Some(days) = args.expiring_within {
+        let horizon = now + Duration::days(i64::from(days));
+        connections.retain(|c| c.info.expires_at.is_some_and(|at| at <= horizon));
+    }
+
+    // Which tokens are still alive: batched, like audit.
+    let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
+    let mut alive = vec![None; connections.len()];
+    let mut batches = fleet::debug_batches(&graph, &tokens, fleet::DEFAULT_CONCURRENCY);
+    while let Some((offset, answers)) = batches.next().await {
+        for (i, answer) in answers.iter().enumerate() {
+            let a = fleet::assess(answer, graph.app_id(), &[], 0, now);
+            alive[offset + i] = Some(a);
+        }
+    }
+    drop(batches);
+
+    let rows: Vec<Row> = stream::iter(connections.iter().zip(alive))
+        .map(|(connection, assessment)| {
+            let store = &store;
+            let graph = &graph;
+            let cipher = &cipher;
+            async move {
+                let before = connection.info.expires_at;
+                let tenant_id = connection.info.tenant_id;
+                let needs = |reason: String| Row {
+                    tenant_id,
+                    result: Outcome::NeedsConsent,
+                    expires_at_before: before,
+                    expires_at: before,
+                    reason: Some(reason),
+                    command: Some(format!("crm-meta connect --tenant {tenant_id}")),
+                };
+                match assessment
+                    .map(|a| (a.status, a.detail))
+                    .unwrap_or((TokenStatus::Unreachable, None))
+                {
+                    (TokenStatus::Unreachable, detail) => {
+                        return Ok(Row {
+                            tenant_id,
+                            result: Outcome::Unreachable,
+                            expires_at_before: before,
+                            expires_at: before,
+                            reason: detail,
+                            command: None,
+                        });
+                    }
+                    (TokenStatus::Expired | TokenStatus::Invalid, detail) => {
+                        return Ok(needs(
+                            detail.unwrap_or_else(|| "the token no longer works".into()),
+                        ));
+                    }
+                    _ => {}
+                }
+                extend(store, cipher, graph, connection, now)
+                    .await
+                    .map(|outcome| match outcome {
+                        Ok(after) => Row {
+                            tenant_id,
+                            result: Outcome::Extended,
+                            expires_at_before: before,
+                            expires_at: Some(after),
+                            reason: None,
+                            command: None,
+                        },
+                        Err(Refused::NotLater(after))
+                            if after.is_some_and(|a| a > consent_horizon) =>
+                        {
+                            Row {
+                                tenant_id,
+                                result: Outcome::Unchanged,
+                                expires_at_before: before,
+                                expires_at: before,
+                                reason: Some(
+                                    "Meta did not extend it yet; it is far from expiring".into(),
+                                ),
+                                command: None,
+                            }
+                        }
+                        Err(Refused::NotLater(after)) => needs(format!(
+                            "Meta will not extend it (it still expires {})",
+                            after
+                                .map(|a| a.format("%Y-%m-%d").to_string())
+                                .unwrap_or_else(|| "as before".into())
+                        )),
+                        Err(Refused::Meta(e)) if e.is_unreachable() => Row {
+                            tenant_id,
+                            result: Outcome::Unreachable,
+                            expires_at_before: before,
+                            expires_at: before,
+                            reason: Some(e.to_string()),
+                            command: None,
+                        },
+                        Err(Refused::Meta(e)) => needs(e.to_string()),
+                    })
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect::<Vec<Result<Row>>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
+    store.close().await;
+
+    let mut rows = rows;
+    rows.sort_by_key(|r| r.tenant_id);
+    print(ctx, &rows, never)?;
+    let count = |o: Outcome| rows.iter().filter(|r| r.result == o).count();
+    Ok(if count(Outcome::NeedsConsent) > 0 {
+        Exit::Problem
+    } else if count(Outcome::Unreachable) > 0 {
+        Exit::Meta
+    } else {
+        Exit::Success
+    })
+}
+
+enum Refused {
+    /// Meta answered with an expiry no later than the stored one.
+    NotLater(Option<DateTime<Utc>>),
+    Meta(GraphError),
+}
+
+/// One exchange; the new token is stored only if its expiry moves later.
+async fn extend(
+    store: &Store,
+    cipher: &crate::crypto::TokenCipher,
+    graph: &GraphClient,
+    connection: &Connection,
+    now: DateTime<Utc>,
+) -> Result<Result<DateTime<Utc>, Refused>> {
+    let tenant_id = connection.info.tenant_id;
+    let grant = match graph.long_lived_token(&connection.access_token).await {
+        Ok(grant) => grant,
+        Err(e) => return Ok(Err(Refused::Meta(e))),
+    };
+    let Some(expires_at) = grant
+        .expires_in
+        .filter(|s| *s > 0)
+        .map(|s| now + Duration::seconds(s))
+    else {
+        return Ok(Err(Refused::NotLater(connection.info.expires_at)));
+    };
+    // Meta reports whole seconds: a token "extended" by less than a minute was not extended.
+    if connection
+        .info
+        .expires_at
+        .is_some_and(|before| expires_at <= before + Duration::minutes(1))
+    {
+        return Ok(Err(Refused::NotLater(connection.info.expires_at)));
+    }
+    let audit = AuditEntry::new(
+        tenant_id,
+        "refresh",
+        json!({
+            "token_fingerprint": fingerprint(&grant.access_token),
+            "previous_fingerprint": fingerprint(&connection.access_token),
+            "expires_at_before": connection.info.expires_at,
+            "expires_at": expires_at,
+        }),
+    );
+    let stored = store
+        .store_refreshed_token(
+            cipher,
+            tenant_id,
+            &grant.access_token,
+            expires_at,
+            None,
+            &audit,
+        )
+        .await?;
+    Ok(if stored {
+        Ok(expires_at)
+    } else {
+        Err(Refused::NotLater(connection.info.expires_at))
+    })
+}
+
+fn print(ctx: &Context, rows: &[Row], never_expiring: usize) -> Result<()> {
+    let count = |o: Outcome| rows.iter().filter(|r| r.result == o).count();
+    if ctx.printer.is_json() {
+        return ctx.printer.json(&json!({
+            "summary": {
+                "checked": rows.len(),
+                "extended": count(Outcome::Extended),
+                "unchanged": count(Outcome::Unchanged),
+                "needs_consent": count(Outcome::NeedsConsent),
+                "unreachable": count(Outcome::Unreachable),
+                "never_expires": never_expiring,
+            },
+            "tenants": rows,
+        }));
+    }
+    if rows.is_empty() {
+        ctx.printer.note("No token to refresh.");
+        return Ok(());
+    }
+    let now = Utc::now();
+    let mut table = new_table([
+        "TENANT",
+        "RESULT",
+        "EXPIRED / EXPIRES",
+        "NOW EXPIRES",
+        "WHAT TO DO",
+    ]);
+    for r in rows {
+        let todo = match r.result {
+            Outcome::Extended | Outcome::Unchanged => String::new(),
+            Outcome::NeedsConsent => format!(
+                "{} ({})",
+                r.command.clone().unwrap_or_default(),
+                r.reason.clone().unwrap_or_default()
+            ),
+            Outcome::Unreachable => {
+                format!("try again later ({})", r.reason.clone().unwrap_or_default())
+            }
+        };
+        table.add_row([
+            r.tenant_id.to_string(),
+            format!("{:?}", r.result).to_lowercase(),
+            date_with_distance(r.expires_at_before, now),
+            date_with_distance(r.expires_at, now),
+            todo,
+        ]);
+    }
+    ctx.printer.table(&table);
+    ctx.printer.note(format!(
+        "{} extended, {} unchanged, {} need consent again, {} unreachable{}",
+        count(Outcome::Extended),
+        count(Outcome::Unchanged),
+        count(Outcome::NeedsConsent),
+        count(Outcome::Unreachable),
+        if never_expiring > 0 {
+            format!(", {never_expiring} never expire")
+        } else {
+            String::new()
+        }
+    ));
+    Ok(())
+}
