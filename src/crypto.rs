@@ -138,6 +138,22 @@ impl TokenKey {
     }
 }
 
+impl TokenKey {
+    /// Writes this key to `path` (mode 0600) by a rename, so a reader sees
+    /// the old key or the new one, never half of one.
+    pub fn write_file(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("key.new");
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(&tmp)?;
+        file.write_all(format!("{}\n", BASE64.encode(self.key.as_slice())).as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
 /// Creates a directory (and parents) readable by its owner only.
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
@@ -237,6 +253,11 @@ impl TokenCipher {
 
     pub fn current_key_id(&self) -> &str {
         self.current.id()
+    }
+
+    /// The old key's id, during rotation.
+    pub fn old_key_id(&self) -> Option<&str> {
+        self.old.as_ref().map(TokenKey::id)
     }
 
     fn aad(tenant_id: i32) -> Vec<u8> {

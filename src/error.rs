@@ -63,11 +63,6 @@ impl ConfigError {
 #[error("{0}")]
 pub struct UserError(pub String);
 
-/// A command whose issue is still open.
-#[derive(Debug, thiserror::Error)]
-#[error("`crm-meta {0}` is not implemented yet")]
-pub struct NotImplemented(pub &'static str);
-
 /// The tenant exists but has no stored Meta connection (exit 4).
 #[derive(Debug, thiserror::Error)]
 #[error("tenant {tenant_id} has no Meta connection; run `crm-meta connect --tenant {tenant_id}`")]
@@ -83,9 +78,6 @@ pub fn classify(err: &anyhow::Error) -> (Exit, &'static str) {
         }
         if cause.is::<UserError>() {
             return (Exit::Error, "usage");
-        }
-        if cause.is::<NotImplemented>() {
-            return (Exit::Error, "not_implemented");
         }
         if cause.is::<NotConnected>() {
             return (Exit::NotConnected, "not_connected");

@@ -188,6 +188,16 @@ impl Settings {
         }
     }
 
+    /// `CRM_META_TOKEN_KEY` (or `_FILE`) when set, without generating anything.
+    pub fn explicit_token_key(&self) -> Result<Option<TokenKey>, ConfigError> {
+        self.configured_key("CRM_META_TOKEN_KEY", "CRM_META_TOKEN_KEY_FILE")
+    }
+
+    /// Where the embedded store keeps its generated key.
+    pub fn generated_key_path(&self) -> Result<PathBuf, ConfigError> {
+        Ok(self.home()?.join("token.key"))
+    }
+
     /// The previous key during `keys rotate` (`CRM_META_TOKEN_KEY_OLD`), if any.
     pub fn old_token_key(&self) -> Result<Option<TokenKey>, ConfigError> {
         self.get("CRM_META_TOKEN_KEY_OLD")

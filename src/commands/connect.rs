@@ -52,6 +52,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
 
     let store = ctx.store(&target).await?;
     let tenant = store.require_tenant(tenant_id).await?;
+    store.require_same_key(&cipher).await?;
     let existing = store.connection_info(tenant_id).await?;
     if let Some(existing) = &existing {
         let question = format!(

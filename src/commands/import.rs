@@ -49,6 +49,7 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let cipher = ctx.cipher(&target)?;
     let required = ctx.settings.required_scopes();
     let store = ctx.store(&target).await?;
+    store.require_same_key(&cipher).await?;
 
     let mut input = String::new();
     tokio::io::stdin()

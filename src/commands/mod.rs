@@ -7,6 +7,7 @@ mod connect;
 mod debug_token;
 mod disconnect;
 mod import;
+mod keys;
 mod list_accounts;
 mod migrate;
 mod refresh;
@@ -25,7 +26,7 @@ use crate::output::new_table;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::crypto::TokenCipher;
-use crate::error::{Exit, NotImplemented, UserError};
+use crate::error::{Exit, UserError};
 use crate::graph::versions::{self, Lifecycle};
 use crate::graph::{GraphClient, RetryPolicy};
 use crate::output::Printer;
@@ -146,13 +147,10 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
         Command::Import(args) => import::run(&ctx, args).await,
         Command::Select(args) => select::run(&ctx, args).await,
         Command::Refresh(args) => refresh::run(&ctx, args).await,
-        Command::Keys(_) => not_yet("keys rotate"),
+        Command::Keys(crate::cli::KeysCommand::Rotate { dry_run }) => {
+            keys::rotate(&ctx, dry_run).await
+        }
     }
-}
-
-/// Commands whose issues are still open say so instead of pretending.
-fn not_yet(command: &'static str) -> Result<Exit> {
-    Err(NotImplemented(command).into())
 }
 
 /// The longest token accepted on stdin (Meta's are a few hundred bytes).

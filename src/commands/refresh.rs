@@ -51,6 +51,7 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
     let target = ctx.database()?;
     let cipher = ctx.cipher(&target)?;
     let store = ctx.store(&target).await?;
+    store.require_same_key(&cipher).await?;
     let now = Utc::now();
     // A token Meta will not extend needs consent once it is this close to expiring.
     let consent_horizon = now

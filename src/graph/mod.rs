@@ -353,32 +353,8 @@ impl GraphClient {
         }
         Ok(items
             .iter()
-            .map(|item| self.batch_item(item, tokens))
+            .map(|item| parse_batch_item(item, tokens))
             .collect())
-    }
-
-    fn batch_item(&self, item: &Value, tokens: &[&SecretString]) -> Result<DebugToken, GraphError> {
-        if item.is_null() {
-            return Err(GraphError::Transport(
-                "Meta left this batch item unanswered".into(),
-            ));
-        }
-        let code = item.get("code").and_then(Value::as_u64).unwrap_or(0) as u16;
-        let body = item.get("body").and_then(Value::as_str).unwrap_or_default();
-        if let Some(mut api) = ApiError::parse(code, body.as_bytes()) {
-            for token in tokens {
-                api.message = api.message.replace(token.expose_secret(), "[redacted]");
-            }
-            return Err(GraphError::Api(Box::new(api)));
-        }
-        let value: Value = serde_json::from_str(body).map_err(|e| GraphError::Unexpected {
-            endpoint: "batch item".into(),
-            detail: e.to_string(),
-        })?;
-        decode(
-            "debug_token",
-            value.get("data").cloned().unwrap_or(Value::Null),
-        )
     }
 
     /// The retry and timeout bounds this client follows.
@@ -628,6 +604,32 @@ impl GraphClient {
     }
 }
 
+/// One item of a batch answer, `{"code", "headers", "body": "<JSON>"}` or
+/// `null`, as a `debug_token` result. Tokens are scrubbed from any message.
+pub fn parse_batch_item(item: &Value, tokens: &[&SecretString]) -> Result<DebugToken, GraphError> {
+    if item.is_null() {
+        return Err(GraphError::Transport(
+            "Meta left this batch item unanswered".into(),
+        ));
+    }
+    let code = item.get("code").and_then(Value::as_u64).unwrap_or(0) as u16;
+    let body = item.get("body").and_then(Value::as_str).unwrap_or_default();
+    if let Some(mut api) = ApiError::parse(code, body.as_bytes()) {
+        for token in tokens {
+            api.message = api.message.replace(token.expose_secret(), "[redacted]");
+        }
+        return Err(GraphError::Api(Box::new(api)));
+    }
+    let value: Value = serde_json::from_str(body).map_err(|e| GraphError::Unexpected {
+        endpoint: "batch item".into(),
+        detail: e.to_string(),
+    })?;
+    decode(
+        "debug_token",
+        value.get("data").cloned().unwrap_or(Value::Null),
+    )
+}
+
 /// The error reported when usage headers alone kept a call waiting too long.
 fn usage_exhausted(percent: f64) -> ApiError {
     ApiError {
@@ -717,5 +719,57 @@ mod tests {
             assert!(j >= Duration::from_millis(50) && j <= Duration::from_millis(100));
         }
         assert!(jitter(Duration::from_secs(100), Duration::from_secs(1)) <= Duration::from_secs(1));
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    use super::*;
+
+    fn arbitrary_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "[ -~]{0,12}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(prop_oneof!["error", "code", "message", "data", "body", "[a-z]{1,6}"], inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn error_envelopes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..200), status in 100u16..600) {
+            let _ = ApiError::parse(status, &body);
+        }
+
+        #[test]
+        fn json_of_any_shape_is_an_error_or_not(value in arbitrary_json(), status in 100u16..600) {
+            let body = value.to_string();
+            if let Some(error) = ApiError::parse(status, body.as_bytes()) {
+                prop_assert!(value.get("error").is_some());
+                prop_assert_eq!(error.http_status, status);
+            }
+        }
+
+        /// A batch item of any shape: no panic, and the token never in an error.
+        #[test]
+        fn batch_items_never_panic_or_leak(item in arbitrary_json(), message in "[ -~]{0,20}") {
+            let token = SecretString::from("EAAsecretTOKEN".to_owned());
+            let _ = parse_batch_item(&item, &[&token]);
+            let leaky = json!({"code": 400, "body": json!({"error": {"code": 190, "message": format!("{message} EAAsecretTOKEN")}}).to_string()});
+            let error = parse_batch_item(&leaky, &[&token]).err().map(|e| e.to_string()).unwrap_or_default();
+            prop_assert!(!error.contains("EAAsecretTOKEN"));
+        }
     }
 }

@@ -475,3 +475,53 @@ mod tests {
         assert_eq!(req.redeem(code).unwrap().expose_secret(), "c");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Any query at all: no panic; a code, when accepted, is plain ASCII.
+        #[test]
+        fn callback_queries_never_panic(query in ".{0,300}") {
+            if let Ok(Callback::Code { code, .. }) = parse_callback_query(&query) {
+                prop_assert!(code.expose_secret().bytes().all(|b| b.is_ascii_graphic()));
+            }
+        }
+
+        /// Structured queries with arbitrary values and repeats.
+        #[test]
+        fn structured_callbacks_parse_by_the_rules(
+            pairs in proptest::collection::vec((prop_oneof!["code", "state", "error", "error_reason", "x"], "[ -~]{0,20}"), 0..6)
+        ) {
+            let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter()).finish();
+            let count = |k: &str| pairs.iter().filter(|(key, _)| key == k).count();
+            match parse_callback_query(&query) {
+                Ok(Callback::Code { .. }) => prop_assert!(count("code") == 1 && count("error") == 0),
+                Ok(Callback::Denied { .. }) => prop_assert!(count("error") == 1 && count("code") == 0),
+                Err(CallbackError::Repeated(_)) => prop_assert!(["code", "state", "error", "error_reason"].iter().any(|k| count(k) > 1)),
+                Err(_) => {}
+            }
+        }
+
+        #[test]
+        fn pasted_input_never_panics(input in "\\PC{0,400}") {
+            let _ = parse_pasted(&input);
+        }
+
+        /// Only the exact state is accepted, and only once.
+        #[test]
+        fn states_accept_only_themselves(guess in "[A-Za-z0-9._-]{0,60}") {
+            let verifier = StateVerifier::new(7, Duration::from_secs(60));
+            prop_assert_eq!(verifier.accept(Some(&guess)), Err(StateError::Mismatch));
+            let exact = verifier.value().to_owned();
+            prop_assert_eq!(verifier.accept(Some(&exact)), Ok(()));
+            prop_assert_eq!(verifier.accept(Some(&exact)), Err(StateError::Used));
+        }
+    }
+}

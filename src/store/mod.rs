@@ -80,6 +80,15 @@ pub enum StoreError {
     UnknownTenant(i32),
     #[error("tenant {0} already exists")]
     TenantExists(i32),
+    #[error(
+        "{count} stored token(s) are sealed with key {stored_key_id}, but CRM_META_TOKEN_KEY is key {configured_key_id}; \
+         set CRM_META_TOKEN_KEY to the store's key, or move the store to the new key with `crm-meta keys rotate` (old key in CRM_META_TOKEN_KEY_OLD)"
+    )]
+    KeyMismatch {
+        stored_key_id: String,
+        count: i64,
+        configured_key_id: String,
+    },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error("database error: {0}")]
@@ -106,6 +115,7 @@ impl StoreError {
             StoreError::Migration(_) => "migration_failed",
             StoreError::UnknownTenant(_) => "unknown_tenant",
             StoreError::TenantExists(_) => "tenant_exists",
+            StoreError::KeyMismatch { .. } => "wrong_key",
             StoreError::Crypto(e) => e.kind(),
             StoreError::Database(_) => "database",
         }
@@ -793,6 +803,65 @@ impl Store {
             }
             tx.commit().await?;
             Ok(stored)
+        })
+    }
+
+    /// The ids of the keys the stored tokens are sealed with, and how many each.
+    pub async fn key_ids(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        const SQL: &str = "SELECT token_key_id, COUNT(*) FROM meta_tokens GROUP BY token_key_id ORDER BY token_key_id";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
+    }
+
+    /// Refuses to write tokens under a key other than the one the stored
+    /// tokens use: a store sealed under two keys is one lost key away from
+    /// losing tenants. `keys rotate` is the way to change keys.
+    pub async fn require_same_key(&self, cipher: &TokenCipher) -> Result<(), StoreError> {
+        let other = self
+            .key_ids()
+            .await?
+            .into_iter()
+            .find(|(id, _)| id != cipher.current_key_id());
+        match other {
+            None => Ok(()),
+            Some((stored_key_id, count)) => Err(StoreError::KeyMismatch {
+                stored_key_id,
+                count,
+                configured_key_id: cipher.current_key_id().to_owned(),
+            }),
+        }
+    }
+
+    /// Re-seals every token under the cipher's current key, each with a
+    /// `rotate` audit row, in one transaction: an interruption leaves every
+    /// token under its old key. Returns how many tokens moved.
+    pub async fn rotate_keys(&self, cipher: &TokenCipher) -> Result<usize, StoreError> {
+        const SELECT: &str =
+            "SELECT tenant_id, access_token, token_key_id FROM meta_tokens ORDER BY tenant_id";
+        const UPDATE: &str = "UPDATE meta_tokens SET access_token = $2, token_key_id = $3 WHERE tenant_id = $1 AND token_key_id = $4";
+        let now = Utc::now();
+        let actor = whoami::username();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let rows: Vec<(i32, String, String)> = sqlx::query_as(SELECT).fetch_all(&mut *tx).await?;
+            let mut moved = 0;
+            for (tenant_id, ciphertext, key_id) in rows {
+                if key_id == cipher.current_key_id() {
+                    continue;
+                }
+                let token = cipher.open(tenant_id, &SealedToken { ciphertext, key_id: key_id.clone() })?;
+                let sealed = cipher.seal(tenant_id, &token)?;
+                sqlx::query(UPDATE).bind(tenant_id).bind(&sealed.ciphertext).bind(&sealed.key_id).bind(&key_id).execute(&mut *tx).await?;
+                let audit = AuditEntry {
+                    tenant_id,
+                    action: "rotate".into(),
+                    actor: actor.clone(),
+                    detail: serde_json::json!({ "from_key_id": key_id, "to_key_id": sealed.key_id }),
+                };
+                insert_audit!(audit, now).execute(&mut *tx).await?;
+                moved += 1;
+            }
+            tx.commit().await?;
+            Ok(moved)
         })
     }
 

@@ -115,21 +115,6 @@ fn usage_errors_with_json_print_a_json_error() {
 }
 
 #[test]
-fn unbuilt_commands_say_so_and_fail() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = Cli::new(dir.path()).run(&["--json", "keys", "rotate"]);
-    run.assert_code(1);
-    let json = run.json();
-    assert_eq!(json["error"]["kind"], "not_implemented");
-    assert!(
-        json["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not implemented yet")
-    );
-}
-
-#[test]
 fn malformed_settings_name_the_variable_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let run = Cli::new(dir.path())

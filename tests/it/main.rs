@@ -4,6 +4,7 @@
 mod cli;
 mod connect;
 mod fleet;
+mod hardening;
 mod lifecycle;
 mod migrate;
 mod operate;

@@ -168,6 +168,8 @@ pub enum Fault {
     },
     /// Answer only after this long.
     Delay(Duration),
+    /// A 200 with this body verbatim (JSON of the wrong shape, say).
+    Body(String),
 }
 
 /// A budget of calls per window; past it, every call fails with code 4.
@@ -354,6 +356,16 @@ impl World {
         }
     }
 
+    /// Drops every pending fault.
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// Every authorization code the dialog issued.
+    pub fn codes(&self) -> Vec<String> {
+        self.codes.keys().cloned().collect()
+    }
+
     pub fn http_requests(&self, contains: &str) -> usize {
         self.requests
             .iter()
@@ -502,6 +514,14 @@ async fn handle(
                 StatusCode::SERVICE_UNAVAILABLE,
                 [(header::CONTENT_TYPE, "text/html")],
                 "<html><body><h1>Sorry, something went wrong.</h1></body></html>",
+            )
+                .into_response();
+        }
+        Some(Fault::Body(body)) => {
+            return (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
             )
                 .into_response();
         }
