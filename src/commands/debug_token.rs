@@ -40,10 +40,7 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
     let required = ctx.settings.required_scopes();
     let token = match args.tenant {
         Some(tenant_id) => {
-            let target = ctx.database()?;
-            let cipher = ctx.cipher(&target)?;
-            let store = ctx.store(&target).await?;
-            let connection = ctx.connection(&store, &cipher, tenant_id).await?;
+            let (store, connection) = ctx.open_connection(tenant_id).await?;
             store.close().await;
             connection.access_token
         }

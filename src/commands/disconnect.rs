@@ -18,10 +18,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     } else {
         Some(ctx.graph()?)
     };
-    let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
-    let store = ctx.store(&target).await?;
-    let connection = ctx.connection(&store, &cipher, tenant_id).await?;
+    let (store, connection) = ctx.open_connection(tenant_id).await?;
     let meta_user = connection.info.meta_user_id.clone();
     let shared_with = store
         .tenants_sharing_meta_user(&meta_user, tenant_id)

@@ -13,10 +13,7 @@ use crate::error::{Exit, UserError};
 pub async fn run(ctx: &Context, args: ListAccountsArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
     let graph = ctx.graph()?;
-    let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
-    let store = ctx.store(&target).await?;
-    let connection = ctx.connection(&store, &cipher, tenant_id).await?;
+    let (store, connection) = ctx.open_connection(tenant_id).await?;
     let fetched = assets::fetch(
         &graph,
         &connection.access_token,

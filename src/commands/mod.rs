@@ -112,6 +112,16 @@ impl Context {
             .ok_or_else(|| crate::error::NotConnected { tenant_id }.into())
     }
 
+    /// Opens the store and a tenant's connection with its token, for the
+    /// commands that act on one tenant.
+    pub async fn open_connection(&self, tenant_id: i32) -> Result<(Store, Connection)> {
+        let target = self.database()?;
+        let cipher = self.cipher(&target)?;
+        let store = self.store(&target).await?;
+        let connection = self.connection(&store, &cipher, tenant_id).await?;
+        Ok((store, connection))
+    }
+
     /// Asks a yes/no question, or requires `flag` where nobody can answer.
     /// Returns whether the answer was yes.
     pub fn confirm(&self, question: &str, flag: &str) -> Result<bool> {

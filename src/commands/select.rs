@@ -142,10 +142,7 @@ pub async fn record(store: &Store, tenant_id: i32, chosen: &Reachable<'_>) -> Re
 pub async fn run(ctx: &Context, args: SelectArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
     let graph = ctx.graph()?;
-    let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
-    let store = ctx.store(&target).await?;
-    let connection = ctx.connection(&store, &cipher, tenant_id).await?;
+    let (store, connection) = ctx.open_connection(tenant_id).await?;
     let fetched = assets::fetch(
         &graph,
         &connection.access_token,

@@ -739,8 +739,12 @@ mod properties {
         leaf.prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
                 proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-                proptest::collection::btree_map(prop_oneof!["error", "code", "message", "data", "body", "[a-z]{1,6}"], inner, 0..4)
-                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                proptest::collection::btree_map(
+                    prop_oneof!["error", "code", "message", "data", "body", "[a-z]{1,6}"],
+                    inner,
+                    0..4
+                )
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }

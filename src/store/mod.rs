@@ -388,6 +388,22 @@ macro_rules! insert_audit {
     };
 }
 
+/// Runs one statement and, when it changed a row, its audit entry, in one
+/// write transaction; evaluates to whether a row changed.
+macro_rules! change_with_audit {
+    ($store:expr, $audit:expr, $now:expr, $statement:expr) => {
+        with_pool!($store, pool => {
+            let mut tx = pool.begin_with($store.begin_write()).await?;
+            let changed = $statement.execute(&mut *tx).await?.rows_affected() > 0;
+            if changed {
+                insert_audit!($audit, $now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
+    };
+}
+
 impl Store {
     /// Opens the store for a command: the embedded store is created and
     /// migrated on first use; PostgreSQL must already be migrated.
@@ -745,24 +761,17 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const SQL: &str = "UPDATE meta_tokens SET business_manager_id = $2, ad_account_id = $3, updated_at = $4, last_used_by = $5 WHERE tenant_id = $1";
         let now = Utc::now();
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
-            let updated = sqlx::query(SQL)
+        change_with_audit!(
+            self,
+            audit,
+            now,
+            sqlx::query(SQL)
                 .bind(tenant_id)
                 .bind(business_manager_id)
                 .bind(ad_account_id)
                 .bind(now)
                 .bind(&audit.actor)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                > 0;
-            if updated {
-                insert_audit!(audit, now).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(updated)
-        })
+        )
     }
 
     /// Replaces a tenant's token with a refreshed one, only if its expiry is
@@ -784,9 +793,11 @@ impl Store {
              WHERE tenant_id = $1 AND expires_at IS NOT NULL AND expires_at < $4";
         let sealed = cipher.seal(tenant_id, token)?;
         let now = Utc::now();
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
-            let stored = sqlx::query(SQL)
+        change_with_audit!(
+            self,
+            audit,
+            now,
+            sqlx::query(SQL)
                 .bind(tenant_id)
                 .bind(&sealed.ciphertext)
                 .bind(&sealed.key_id)
@@ -794,16 +805,7 @@ impl Store {
                 .bind(data_access_expires_at)
                 .bind(now)
                 .bind(&audit.actor)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                > 0;
-            if stored {
-                insert_audit!(audit, now).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(stored)
-        })
+        )
     }
 
     /// The ids of the keys the stored tokens are sealed with, and how many each.
@@ -892,15 +894,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         const SQL: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1";
         let now = Utc::now();
-        with_pool!(self, pool => {
-            let mut tx = pool.begin_with(self.begin_write()).await?;
-            let deleted = sqlx::query(SQL).bind(tenant_id).execute(&mut *tx).await?.rows_affected() > 0;
-            if deleted {
-                insert_audit!(audit, now).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            Ok(deleted)
-        })
+        change_with_audit!(self, audit, now, sqlx::query(SQL).bind(tenant_id))
     }
 
     /// Records the result of a live check. Never touches the token itself.

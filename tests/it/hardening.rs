@@ -1,50 +1,15 @@
 //! Hostile input, faults, concurrency, crashes, secrets and key rotation,
 //! through the real binary against the fake Meta and real databases.
 
-use fake_meta::{FakeMeta, Fault, World};
+use fake_meta::{Fault, World};
 use serde_json::json;
 
-use crate::support::{Cli, PgDb, Run, free_port, key_b64, script};
+use crate::support::{Cli, FakeEnv as Setup, PgDb, Run, fake_env, free_port, key_b64, script};
 
 const SCOPES: &[&str] = &["ads_read", "business_management"];
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    fake: FakeMeta,
-    cli: Cli,
-}
-
 async fn setup(world: World, tenants: &[&str]) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeMeta::start(world).await.unwrap();
-    let cli = fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v));
-    for id in tenants {
-        cli.run(&[
-            "tenants",
-            "add",
-            "--id",
-            id,
-            "--name",
-            &format!("Tenant {id}"),
-        ])
-        .assert_code(0);
-    }
-    Setup {
-        _dir: dir,
-        fake,
-        cli,
-    }
-}
-
-fn with_env(cli: &Cli, fake: &FakeMeta, extra: &[(&str, &str)]) -> Cli {
-    let base = fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(&cli.home), |c, (k, v)| c.env(k, &v));
-    extra.iter().fold(base, |c, (k, v)| c.env(k, v))
+    fake_env(world, tenants).await
 }
 
 #[track_caller]
@@ -90,7 +55,7 @@ async fn a_wrong_key_is_named_and_overwrites_nothing() {
     let s = setup(World::demo(1, 1), &["7", "8"]).await;
     connect_token(&s, &s.cli, "7").await;
     let before = s.cli.run_async(&["--json", "tenants", "list"]).await.stdout;
-    let wrong = with_env(&s.cli, &s.fake, &[("CRM_META_TOKEN_KEY", &key_b64(77))]);
+    let wrong = s.cli_with(&[("CRM_META_TOKEN_KEY", &key_b64(77))]);
     assert_clean_failure(
         &wrong.run_async(&["test-connection", "--tenant", "7"]).await,
         1,
@@ -194,7 +159,7 @@ async fn graph_faults_end_in_exit_5_with_a_clear_line() {
         100,
         Fault::Delay(std::time::Duration::from_secs(5)),
     );
-    let slow = with_env(&s.cli, &s.fake, &[("META_HTTP_TIMEOUT", "1")]);
+    let slow = s.cli_with(&[("META_HTTP_TIMEOUT", "1")]);
     let started = std::time::Instant::now();
     assert_clean_failure(
         &slow.run_async(&["list-accounts", "--tenant", "7"]).await,
@@ -219,11 +184,7 @@ async fn connection_resets_are_reported_as_unreachable() {
         .fake
         .world()
         .issue_token("10001", "USER", Some(86_400), SCOPES);
-    let reset = with_env(
-        &s.cli,
-        &s.fake,
-        &[("META_GRAPH_URL", &format!("http://127.0.0.1:{port}"))],
-    );
+    let reset = s.cli_with(&[("META_GRAPH_URL", &format!("http://127.0.0.1:{port}"))]);
     let run = reset
         .run_with_stdin_async(&["debug-token", "--token-stdin"], &token)
         .await;
@@ -256,14 +217,10 @@ async fn hostile_callbacks_get_4xx_and_the_real_one_still_completes() {
             log = log.display()
         ),
     );
-    let cli = with_env(
-        &s.cli,
-        &s.fake,
-        &[
-            ("BROWSER", browser.to_str().unwrap()),
-            ("META_REDIRECT_URI", &base),
-        ],
-    );
+    let cli = s.cli_with(&[
+        ("BROWSER", browser.to_str().unwrap()),
+        ("META_REDIRECT_URI", &base),
+    ]);
     let run = cli.run_async(&["--json", "connect", "--tenant", "7"]).await;
     run.assert_code(0);
     let codes: Vec<u16> = std::fs::read_to_string(&log)
@@ -290,15 +247,11 @@ async fn two_connects_for_one_tenant_leave_exactly_one_connection() {
         };
         let s = setup(World::demo(1, 1), &[]).await;
         let cli = match &db {
-            Some(db) => with_env(
-                &s.cli,
-                &s.fake,
-                &[
-                    ("DATABASE_URL", &db.url),
-                    ("CRM_META_TOKEN_KEY", &key_b64(2)),
-                ],
-            ),
-            None => with_env(&s.cli, &s.fake, &[]),
+            Some(db) => s.cli_with(&[
+                ("DATABASE_URL", &db.url),
+                ("CRM_META_TOKEN_KEY", &key_b64(2)),
+            ]),
+            None => s.cli_with(&[]),
         };
         cli.run_async(&["migrate"]).await.assert_code(0);
         cli.run_async(&["tenants", "add", "--id", "7", "--name", "A"])
@@ -428,18 +381,14 @@ async fn no_secret_appears_in_output_logs_or_the_audit_log() {
         "exec curl -sS -L -o /dev/null \"$1\"",
     );
     let key = key_b64(42);
-    let cli = with_env(
-        &s.cli,
-        &s.fake,
-        &[
-            ("BROWSER", browser.to_str().unwrap()),
-            (
-                "META_REDIRECT_URI",
-                &format!("http://localhost:{port}/callback"),
-            ),
-            ("CRM_META_TOKEN_KEY", &key),
-        ],
-    );
+    let cli = s.cli_with(&[
+        ("BROWSER", browser.to_str().unwrap()),
+        (
+            "META_REDIRECT_URI",
+            &format!("http://localhost:{port}/callback"),
+        ),
+        ("CRM_META_TOKEN_KEY", &key),
+    ]);
     let mut transcript = String::new();
     let mut record = |run: Run| transcript.push_str(&(run.stdout + &run.stderr));
     record(
@@ -519,14 +468,10 @@ async fn no_secret_appears_in_output_logs_or_the_audit_log() {
 async fn keys_rotate_moves_every_token_in_one_transaction() {
     let db = PgDb::new().await;
     let s = setup(World::demo(1, 1), &[]).await;
-    let old = with_env(
-        &s.cli,
-        &s.fake,
-        &[
-            ("DATABASE_URL", &db.url),
-            ("CRM_META_TOKEN_KEY", &key_b64(1)),
-        ],
-    );
+    let old = s.cli_with(&[
+        ("DATABASE_URL", &db.url),
+        ("CRM_META_TOKEN_KEY", &key_b64(1)),
+    ]);
     old.run_async(&["migrate"]).await.assert_code(0);
     for id in ["1", "2", "3"] {
         old.run_async(&["tenants", "add", "--id", id, "--name", "T"])
@@ -534,23 +479,15 @@ async fn keys_rotate_moves_every_token_in_one_transaction() {
             .assert_code(0);
         connect_token(&s, &old, id).await;
     }
-    let rotating = with_env(
-        &s.cli,
-        &s.fake,
-        &[
-            ("DATABASE_URL", &db.url),
-            ("CRM_META_TOKEN_KEY", &key_b64(2)),
-            ("CRM_META_TOKEN_KEY_OLD", &key_b64(1)),
-        ],
-    );
-    let new = with_env(
-        &s.cli,
-        &s.fake,
-        &[
-            ("DATABASE_URL", &db.url),
-            ("CRM_META_TOKEN_KEY", &key_b64(2)),
-        ],
-    );
+    let rotating = s.cli_with(&[
+        ("DATABASE_URL", &db.url),
+        ("CRM_META_TOKEN_KEY", &key_b64(2)),
+        ("CRM_META_TOKEN_KEY_OLD", &key_b64(1)),
+    ]);
+    let new = s.cli_with(&[
+        ("DATABASE_URL", &db.url),
+        ("CRM_META_TOKEN_KEY", &key_b64(2)),
+    ]);
 
     // Without the old key the rotation cannot read the tokens: refused, nothing changed.
     assert_clean_failure(
@@ -656,7 +593,7 @@ async fn rotating_the_embedded_store_replaces_its_key_file() {
     let s = setup(World::demo(1, 1), &["7"]).await;
     connect_token(&s, &s.cli, "7").await;
     let new_key = key_b64(9);
-    let rotate = with_env(&s.cli, &s.fake, &[("CRM_META_TOKEN_KEY", &new_key)]);
+    let rotate = s.cli_with(&[("CRM_META_TOKEN_KEY", &new_key)]);
     rotate.run_async(&["keys", "rotate"]).await.assert_code(0);
     let file = std::fs::read_to_string(s.cli.home.join("crm-meta/token.key")).unwrap();
     assert_eq!(file.trim(), new_key);

@@ -4,39 +4,12 @@
 use fake_meta::{AdAccount, Business, Dialog, FakeMeta, User, World};
 use serde_json::Value;
 
-use crate::support::{Cli, PgDb, key_b64};
+use crate::support::{Cli, FakeEnv as Setup, PgDb, fake_env, key_b64};
 
 const SCOPES: &[&str] = &["ads_read", "business_management"];
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    fake: FakeMeta,
-    cli: Cli,
-}
-
 async fn setup(world: World) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeMeta::start(world).await.unwrap();
-    let cli = fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v));
-    for id in ["7", "8"] {
-        cli.run(&[
-            "tenants",
-            "add",
-            "--id",
-            id,
-            "--name",
-            &format!("Tenant {id}"),
-        ])
-        .assert_code(0);
-    }
-    Setup {
-        _dir: dir,
-        fake,
-        cli,
-    }
+    fake_env(world, &["7", "8"]).await
 }
 
 async fn connect(

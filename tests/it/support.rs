@@ -267,3 +267,47 @@ fn to_run(out: Output) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// A fake Meta, a private home and the binary pointed at both, with tenants.
+pub struct FakeEnv {
+    _dir: tempfile::TempDir,
+    pub fake: fake_meta::FakeMeta,
+    pub cli: Cli,
+}
+
+pub async fn fake_env(world: fake_meta::World, tenants: &[&str]) -> FakeEnv {
+    let dir = tempfile::tempdir().unwrap();
+    let fake = fake_meta::FakeMeta::start(world).await.unwrap();
+    let cli = fake
+        .env()
+        .into_iter()
+        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v));
+    for id in tenants {
+        cli.run(&[
+            "tenants",
+            "add",
+            "--id",
+            id,
+            "--name",
+            &format!("Tenant {id}"),
+        ])
+        .assert_code(0);
+    }
+    FakeEnv {
+        _dir: dir,
+        fake,
+        cli,
+    }
+}
+
+impl FakeEnv {
+    /// The same home and fake Meta with more variables set.
+    pub fn cli_with(&self, extra: &[(&str, &str)]) -> Cli {
+        let base = self
+            .fake
+            .env()
+            .into_iter()
+            .fold(Cli::new(&self.cli.home), |c, (k, v)| c.env(k, &v));
+        extra.iter().fold(base, |c, (k, v)| c.env(k, v))
+    }
+}
