@@ -24,11 +24,13 @@ pub fn main() -> ExitCode {
         .any(|a| a == "--no-dotenv")
     {
         // A missing file is normal; a malformed one is reported once settings are read.
-        if let Err(err) = dotenvy::dotenv() {
-            if !err.not_found() {
-                eprintln!("error: .env: {err}. Fix the file or pass --no-dotenv.");
-                return Exit::Error.into();
-            }
+        // Only the working directory's file: dotenvy::dotenv() would also
+        // search parent directories.
+        if let Err(err) = dotenvy::from_path(".env")
+            && !err.not_found()
+        {
+            eprintln!("error: .env: {err}. Fix the file or pass --no-dotenv.");
+            return Exit::Error.into();
         }
     }
     let json_requested = args.iter().any(|a| a == "--json");

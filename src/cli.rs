@@ -252,7 +252,7 @@ pub enum ReportFormat {
 #[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Flag tokens (or data access) expiring within this many days.
-    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    #[arg(long, value_name = "DAYS", default_value_t = 14, value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub within: u32,
 
     /// Graph batch requests in flight at once.
@@ -294,7 +294,7 @@ pub struct RefreshArgs {
     pub tenant: Option<TenantId>,
 
     /// Only tokens expiring within this many days.
-    #[arg(long, value_name = "DAYS")]
+    #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub expiring_within: Option<u32>,
 }
 

@@ -118,18 +118,16 @@ impl TokenKey {
         }
         let mut bytes = [0u8; 32];
         OsRng.fill_bytes(&mut bytes);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(path) {
-            Ok(mut file) => {
-                file.write_all(format!("{}\n", BASE64.encode(bytes)).as_bytes())
-                    .map_err(cannot)?;
-                file.sync_all().map_err(cannot)?;
-                Ok(Self::from_bytes(&bytes))
-            }
-            // Another crm-meta created it first: use theirs.
+        let key = Self::from_bytes(&bytes);
+        // Written whole to a private temporary file, then published with a
+        // hard link, which fails if the name exists: a concurrent first run
+        // either wins or reads the winner's complete key.
+        let tmp = path.with_extension(format!("key.{}", std::process::id()));
+        key.write_to(&tmp).map_err(cannot)?;
+        let published = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match published {
+            Ok(()) => Ok(key),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 Self::load_file(path, "CRM_META_TOKEN_KEY")
             }
@@ -143,14 +141,20 @@ impl TokenKey {
     /// the old key or the new one, never half of one.
     pub fn write_file(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension("key.new");
+        self.write_to(&tmp)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    /// Writes the key to a new private (0600) file.
+    fn write_to(&self, path: &Path) -> std::io::Result<()> {
+        let _ = std::fs::remove_file(path);
         let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
+        options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&tmp)?;
+        let mut file = options.open(path)?;
         file.write_all(format!("{}\n", BASE64.encode(self.key.as_slice())).as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        file.sync_all()
     }
 }
 

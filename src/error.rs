@@ -77,7 +77,7 @@ pub fn classify(err: &anyhow::Error) -> (Exit, &'static str) {
             return (Exit::Error, "config");
         }
         if cause.is::<UserError>() {
-            return (Exit::Error, "usage");
+            return (Exit::Error, "invalid_request");
         }
         if cause.is::<NotConnected>() {
             return (Exit::NotConnected, "not_connected");

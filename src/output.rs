@@ -98,10 +98,10 @@ impl Printer {
 /// error worth a panic or a message; anything else is reported once.
 pub fn stdout_line(text: &str) {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}") {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: writing to stdout: {e}");
-        }
+    if let Err(e) = writeln!(out, "{text}")
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: writing to stdout: {e}");
     }
 }
 

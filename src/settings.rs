@@ -363,8 +363,25 @@ fn is_graph_version(version: &str) -> bool {
     digits(major) && digits(minor)
 }
 
+/// Meta's base URLs: https, or plain http only on this machine (a local fake),
+/// since every call carries a token, the app secret or a code.
 fn base_url(variable: &'static str, value: &str) -> Result<url::Url, ConfigError> {
+    let loopback = |url: &url::Url| match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
     match url::Url::parse(value) {
+        Ok(url) if url.scheme() == "http" && url.has_host() && !loopback(&url) => {
+            Err(ConfigError::new(
+                variable,
+                format!(
+                    "`{value}` is plain http to another machine; tokens and the app secret would travel unencrypted"
+                ),
+                "Use https (plain http is accepted only for localhost).",
+            ))
+        }
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(url),
         _ => Err(ConfigError::new(
             variable,
@@ -387,10 +404,12 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseTarget, ConfigError> {
         // Parsed with a real URL parser: passwords may hold ':' or '@' (percent-encoded).
         let parsed = url::Url::parse(url)
             .map_err(|e| malformed(format!("not a valid PostgreSQL URL ({e})")))?;
+        // Shown in messages: no password, and no query (sqlx also takes `?password=`).
         let mut display = parsed.clone();
         if parsed.password().is_some() {
             let _ = display.set_password(Some("***"));
         }
+        display.set_query(None);
         return Ok(DatabaseTarget::Postgres {
             url: SecretString::from(url.to_owned()),
             display: display.to_string(),
@@ -455,6 +474,13 @@ mod tests {
                 assert_eq!(secret.expose_secret(), url);
                 assert!(!display.contains("p%40ss"), "{display}");
                 assert!(display.contains("***"));
+            }
+            DatabaseTarget::Sqlite { .. } => panic!("expected postgres"),
+        }
+        match parse_database_url("postgres://crm@db/crm?password=hunter2&sslmode=require").unwrap()
+        {
+            DatabaseTarget::Postgres { display, .. } => {
+                assert!(!display.contains("hunter2"), "{display}")
             }
             DatabaseTarget::Sqlite { .. } => panic!("expected postgres"),
         }
@@ -550,5 +576,26 @@ mod tests {
             DatabaseTarget::Sqlite { .. }
         ));
         assert!(s.graph().is_ok());
+    }
+
+    #[test]
+    fn graph_urls_and_http_limits_are_validated() {
+        let err = settings(&[("META_GRAPH_URL", "http://graph.example")], None)
+            .graph()
+            .unwrap_err();
+        assert!(err.problem.contains("unencrypted"), "{err}");
+        assert!(
+            settings(&[("META_GRAPH_URL", "http://127.0.0.1:9")], None)
+                .graph()
+                .is_ok()
+        );
+        let err = settings(&[("META_HTTP_TIMEOUT", "0")], None)
+            .http_limits()
+            .unwrap_err();
+        assert_eq!(err.variable, "META_HTTP_TIMEOUT");
+        let (timeout, wait) = settings(&[("META_RATE_LIMIT_MAX_WAIT", "0")], None)
+            .http_limits()
+            .unwrap();
+        assert_eq!((timeout.as_secs(), wait.as_secs()), (30, 0));
     }
 }

@@ -65,7 +65,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     }
 
     let (token, method) = if args.with_token {
-        (super::read_token(ctx, "--with-token").await?, "with_token")
+        (super::read_token("--with-token").await?, "with_token")
     } else {
         let request = Arc::new(AuthorizationRequest::new(
             &ctx.settings.graph()?,
@@ -338,7 +338,15 @@ fn connect_audit(
 fn report_missing_scopes(ctx: &Context, view: &TokenView) -> Result<()> {
     let missing = view.missing_scopes.join(", ");
     if ctx.printer.is_json() {
-        ctx.printer.json(&json!({ "stored": false, "replaced": false, "token": view, "tenant_id": view.tenant_id, "status": view.status, "missing_scopes": view.missing_scopes }))?;
+        ctx.printer.json(&ConnectReport {
+            token: view.clone(),
+            stored: false,
+            replaced: false,
+            business_manager_id: None,
+            ad_account_id: None,
+            business_managers: &[],
+            personal_ad_accounts: &[],
+        })?;
     }
     ctx.printer.error(format!(
         "the token lacks required permission(s): {missing}. Nothing was stored. \

@@ -31,6 +31,8 @@ struct DebugView {
     data_access_expires_at: Option<chrono::DateTime<Utc>>,
     scopes: Vec<String>,
     missing_scopes: Vec<String>,
+    /// Other tenants connected with the same Meta user (only with --tenant).
+    shared_with: Vec<i32>,
     granular_scopes: Vec<GranularScope>,
     error: Option<DebugTokenError>,
 }
@@ -38,19 +40,20 @@ struct DebugView {
 pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
     let graph = ctx.graph()?;
     let required = ctx.settings.required_scopes();
-    let token = match args.tenant {
+    let (token, shared_with) = match args.tenant {
         Some(tenant_id) => {
             let (store, connection) = ctx.open_connection(tenant_id).await?;
+            let shared = store
+                .tenants_sharing_meta_user(&connection.info.meta_user_id, tenant_id)
+                .await?;
             store.close().await;
-            connection.access_token
+            (connection.access_token, shared)
         }
-        None => super::read_token(ctx, "--token-stdin").await?,
+        None => (super::read_token("--token-stdin").await?, Vec::new()),
     };
     let debug: DebugToken = graph.debug_token(&token).await?;
-    let other_app = debug
-        .app_id
-        .as_deref()
-        .is_some_and(|id| id != graph.app_id());
+    // A token whose app Meta does not name is not known to be ours.
+    let other_app = debug.app_id.as_deref() != Some(graph.app_id());
     let missing_scopes: Vec<String> = required
         .iter()
         .filter(|s| !debug.scopes.contains(s))
@@ -92,6 +95,7 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
         data_access_expires_at,
         scopes: debug.scopes.clone(),
         missing_scopes,
+        shared_with,
         granular_scopes: debug.granular_scopes.clone(),
         error: debug.error.clone(),
     };
@@ -107,10 +111,10 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
     } else {
         print_human(ctx, &view);
     }
-    Ok(if debug.is_valid && !other_app {
-        Exit::Success
-    } else {
-        Exit::Problem
+    // Usable means exit 0, as for test-connection: `ok` or `expiring`.
+    Ok(match status {
+        TokenStatus::Ok | TokenStatus::Expiring => Exit::Success,
+        _ => Exit::Problem,
     })
 }
 

@@ -15,7 +15,7 @@ use tokio::io::AsyncReadExt;
 use super::Context;
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::crypto::fingerprint;
-use crate::error::Exit;
+use crate::error::{Exit, UserError};
 use crate::fleet;
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::store::{AuditEntry, NewConnection, Upserted};
@@ -53,10 +53,17 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
 
     let mut input = String::new();
     tokio::io::stdin()
-        .take(MAX_INPUT_BYTES)
+        .take(MAX_INPUT_BYTES + 1)
         .read_to_string(&mut input)
         .await
         .context("reading stdin (is it UTF-8 text?)")?;
+    if input.len() as u64 > MAX_INPUT_BYTES {
+        return Err(UserError(format!(
+            "stdin is larger than {} MiB; split the input and import each part",
+            MAX_INPUT_BYTES >> 20
+        ))
+        .into());
+    }
     let (candidates, mut rejected) = match args.format {
         ImportFormat::Jsonl => parse_jsonl(&input),
         ImportFormat::Csv => parse_csv(&input),

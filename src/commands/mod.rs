@@ -167,8 +167,10 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
 const MAX_TOKEN_LEN: usize = 4096;
 
 /// Reads a token from stdin: hidden input on a terminal, the first line otherwise.
-pub async fn read_token(ctx: &Context, flag: &str) -> Result<SecretString> {
-    let token = if std::io::stdin().is_terminal() && !ctx.printer.is_json() {
+pub async fn read_token(flag: &str) -> Result<SecretString> {
+    // On a terminal the token is read hidden, even with --json: typed or
+    // pasted, it must not stay on the screen.
+    let token = if std::io::stdin().is_terminal() {
         tokio::task::spawn_blocking(|| {
             dialoguer::Password::new()
                 .with_prompt("Meta access token")

@@ -204,11 +204,12 @@ async fn extend(
         Ok(grant) => grant,
         Err(e) => return Ok(Err(Refused::Meta(e))),
     };
-    let Some(expires_at) = grant
+    // Meta's long-lived tokens live 60 days; anything beyond ten years is not an expiry.
+    let expires_at = grant
         .expires_in
-        .filter(|s| *s > 0)
-        .map(|s| now + Duration::seconds(s))
-    else {
+        .filter(|s| (1..=10 * 365 * 86_400).contains(s))
+        .and_then(|s| now.checked_add_signed(Duration::seconds(s)));
+    let Some(expires_at) = expires_at else {
         return Ok(Err(Refused::NotLater(connection.info.expires_at)));
     };
     // Meta reports whole seconds: a token "extended" by less than a minute was not extended.
@@ -233,6 +234,7 @@ async fn extend(
         .store_refreshed_token(
             cipher,
             tenant_id,
+            &connection.access_token,
             &grant.access_token,
             expires_at,
             None,

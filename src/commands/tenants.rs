@@ -149,6 +149,7 @@ async fn list(ctx: &Context) -> Result<Exit> {
         "EXPIRES",
         "AD ACCOUNT",
         "LAST CHECK",
+        "SHARED WITH",
     ]);
     for row in &rows {
         let connected = row.status != TokenStatus::NotConnected;

@@ -617,6 +617,9 @@ pub fn parse_batch_item(item: &Value, tokens: &[&SecretString]) -> Result<DebugT
     if let Some(mut api) = ApiError::parse(code, body.as_bytes()) {
         for token in tokens {
             api.message = api.message.replace(token.expose_secret(), "[redacted]");
+            api.user_message = api
+                .user_message
+                .map(|m| m.replace(token.expose_secret(), "[redacted]"));
         }
         return Err(GraphError::Api(Box::new(api)));
     }
@@ -771,7 +774,11 @@ mod properties {
         fn batch_items_never_panic_or_leak(item in arbitrary_json(), message in "[ -~]{0,20}") {
             let token = SecretString::from("EAAsecretTOKEN".to_owned());
             let _ = parse_batch_item(&item, &[&token]);
-            let leaky = json!({"code": 400, "body": json!({"error": {"code": 190, "message": format!("{message} EAAsecretTOKEN")}}).to_string()});
+            let leaky = json!({"code": 400, "body": json!({"error": {
+                "code": 190,
+                "message": format!("{message} EAAsecretTOKEN"),
+                "error_user_msg": format!("EAAsecretTOKEN {message}"),
+            }}).to_string()});
             let error = parse_batch_item(&leaky, &[&token]).err().map(|e| e.to_string()).unwrap_or_default();
             prop_assert!(!error.contains("EAAsecretTOKEN"));
         }

@@ -61,8 +61,11 @@ impl UsageGovernor {
         if let Some(p) = percent {
             state.percent = p;
         }
-        if let Some(minutes) = regain_minutes.filter(|m| *m > 0.0) {
-            state.blocked_until = Some(Instant::now() + Duration::from_secs_f64(minutes * 60.0));
+        // Bounded to a day: the value comes from a header, and a command
+        // gives up long before (META_RATE_LIMIT_MAX_WAIT).
+        if let Some(minutes) = regain_minutes.filter(|m| m.is_finite() && *m > 0.0) {
+            let wait = Duration::from_secs_f64(minutes.min(24.0 * 60.0) * 60.0);
+            state.blocked_until = Instant::now().checked_add(wait);
         }
     }
 
@@ -166,6 +169,16 @@ mod tests {
         )]));
         assert!(g.pause() > Duration::from_secs(100));
         assert_eq!(g.percent(), 100.0);
+    }
+
+    #[test]
+    fn absurd_regain_times_do_not_overflow() {
+        let g = UsageGovernor::default();
+        g.observe(&headers(&[(
+            "x-business-use-case-usage",
+            r#"{"1":[{"call_count":100,"estimated_time_to_regain_access":1e300}]}"#,
+        )]));
+        assert!(g.pause() <= Duration::from_secs(86_400));
     }
 
     #[test]

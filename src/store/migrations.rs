@@ -124,6 +124,10 @@ impl Store {
 
     /// Applies every pending migration; returns those it applied.
     pub async fn migrate(&self) -> Result<Vec<MigrationInfo>, StoreError> {
+        // PostgreSQL: sqlx takes an advisory lock. SQLite: sqlx takes none, so
+        // concurrent first uses would race; a lock file next to the database
+        // serialises them.
+        let _lock = self.sqlite_migration_lock().await?;
         let before = self.migration_status().await?;
         let result = match self {
             Store::Sqlite(pool) => self.migrator().run(pool).await,
@@ -136,6 +140,15 @@ impl Store {
             .into_iter()
             .filter(|m| !after.pending.contains(m))
             .collect())
+    }
+
+    async fn sqlite_migration_lock(&self) -> Result<Option<std::fs::File>, StoreError> {
+        let Store::Sqlite(pool) = self else {
+            return Ok(None);
+        };
+        super::lock_sqlite(pool.connect_options().get_filename())
+            .await
+            .map(Some)
     }
 
     /// Refuses a database whose schema is older than this binary.

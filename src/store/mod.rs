@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -433,6 +433,9 @@ impl Store {
                     create_private_dir(dir).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
                 }
                 let options = sqlite_options(path);
+                // The first connection may switch the file to WAL, which needs
+                // it to itself: concurrent first uses take turns.
+                let _lock = lock_sqlite(path).await?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
@@ -442,7 +445,6 @@ impl Store {
                 Ok(Store::Sqlite(pool))
             }
             DatabaseTarget::Postgres { url, .. } => {
-                use secrecy::ExposeSecret;
                 let options: PgConnectOptions = url
                     .expose_secret()
                     .parse::<PgConnectOptions>()
@@ -774,30 +776,46 @@ impl Store {
         )
     }
 
-    /// Replaces a tenant's token with a refreshed one, only if its expiry is
-    /// later than the stored one (compared in the statement itself, so a
-    /// concurrent refresh cannot move it back), with its audit entry, in one
-    /// transaction. Returns whether it was stored.
+    /// Replaces a tenant's token with a refreshed one, with its audit entry,
+    /// in one transaction, only if the row still holds `previous` (a
+    /// `connect` may have replaced it meanwhile) and the new expiry is later
+    /// than the stored one (so a concurrent refresh cannot move it back).
+    /// Returns whether it was stored.
+    #[allow(clippy::too_many_arguments)]
     pub async fn store_refreshed_token(
         &self,
         cipher: &TokenCipher,
         tenant_id: i32,
+        previous: &SecretString,
         token: &SecretString,
         expires_at: DateTime<Utc>,
         data_access_expires_at: Option<DateTime<Utc>>,
         audit: &AuditEntry,
     ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE meta_tokens SET access_token = $2, token_key_id = $3, expires_at = $4, \
+        const UPDATE: &str = "UPDATE meta_tokens SET access_token = $2, token_key_id = $3, expires_at = $4, \
              data_access_expires_at = COALESCE($5, data_access_expires_at), updated_at = $6, last_used_by = $7, \
              last_checked_at = $6, last_check_status = 'ok' \
              WHERE tenant_id = $1 AND expires_at IS NOT NULL AND expires_at < $4";
+        // The row is locked for the check (SQLite's BEGIN IMMEDIATE already holds the write lock).
+        let current = match self {
+            Store::Sqlite(_) => {
+                "SELECT access_token, token_key_id FROM meta_tokens WHERE tenant_id = $1"
+            }
+            Store::Postgres(_) => {
+                "SELECT access_token, token_key_id FROM meta_tokens WHERE tenant_id = $1 FOR UPDATE"
+            }
+        };
         let sealed = cipher.seal(tenant_id, token)?;
         let now = Utc::now();
-        change_with_audit!(
-            self,
-            audit,
-            now,
-            sqlx::query(SQL)
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let row: Option<(String, String)> = sqlx::query_as(current).bind(tenant_id).fetch_optional(&mut *tx).await?;
+            let Some((ciphertext, key_id)) = row else { return Ok(false) };
+            let stored = cipher.open(tenant_id, &SealedToken { ciphertext, key_id })?;
+            if stored.expose_secret() != previous.expose_secret() {
+                return Ok(false);
+            }
+            let changed = sqlx::query(UPDATE)
                 .bind(tenant_id)
                 .bind(&sealed.ciphertext)
                 .bind(&sealed.key_id)
@@ -805,7 +823,16 @@ impl Store {
                 .bind(data_access_expires_at)
                 .bind(now)
                 .bind(&audit.actor)
-        )
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            if changed {
+                insert_audit!(audit, now).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(changed)
+        })
     }
 
     /// The ids of the keys the stored tokens are sealed with, and how many each.
@@ -942,6 +969,25 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// An exclusive lock on a file beside the SQLite database, held while a
+/// process creates, converts or migrates it (sqlx's SQLite migrator takes no
+/// lock of its own). Released when the returned file is dropped.
+pub(crate) async fn lock_sqlite(database: &Path) -> Result<std::fs::File, StoreError> {
+    let path = database.with_extension("db-lock");
+    tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(|e| StoreError::Database(sqlx::Error::Io(std::io::Error::other(e))))?
+    .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))
 }
 
 fn sqlite_options(path: &Path) -> SqliteConnectOptions {

@@ -157,3 +157,25 @@ fn dotenv_sits_below_the_environment_and_can_be_skipped() {
         .assert_code(0);
     assert!(dir.path().join("env.db").exists());
 }
+
+#[test]
+fn absurd_day_counts_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path());
+    cli.run(&["audit", "--within", "100000000"]).assert_code(2);
+    cli.run(&["refresh", "--expiring-within", "4000"])
+        .assert_code(2);
+}
+
+#[test]
+fn a_dotenv_in_a_parent_directory_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "DATABASE_URL=mysql://from-parent\n",
+    )
+    .unwrap();
+    let child = dir.path().join("work");
+    std::fs::create_dir(&child).unwrap();
+    Cli::new(&child).run(&["tenants", "list"]).assert_code(0);
+}

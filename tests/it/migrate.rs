@@ -211,3 +211,34 @@ async fn unreachable_postgres_is_a_clear_error() {
     assert_eq!(run.json()["error"]["kind"], "database_unreachable");
     assert!(!run.stdout.contains("pa%3Ass") && !run.stderr.contains("pa%3Ass"));
 }
+
+#[test]
+fn concurrent_first_uses_of_the_embedded_store_all_succeed() {
+    let dir = tempfile::tempdir().unwrap();
+    // test-connection needs the key (so it is generated) but, with no
+    // connection yet, never calls Meta.
+    let cli = Cli::new(dir.path())
+        .env("META_APP_ID", "1")
+        .env("META_APP_SECRET", "secret")
+        .env("META_GRAPH_URL", "http://127.0.0.1:9");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            cli.command(&["--json", "test-connection", "--all"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "a concurrent first use failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let key = std::fs::read_to_string(dir.path().join("crm-meta/token.key")).unwrap();
+    assert_eq!(key.trim().len(), 44, "one whole key was kept");
+    cli.run(&["migrate", "status"]).assert_code(0);
+}

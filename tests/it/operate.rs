@@ -282,6 +282,18 @@ async fn debug_token_of_a_tenant() {
         .await;
     run.assert_code(0);
     assert_eq!(run.json()["tenant_id"], 7);
+    assert_eq!(run.json()["shared_with"], serde_json::json!([]));
+    // Valid but lacking a required scope: not ok, exit 3.
+    let limited = s
+        .fake
+        .world()
+        .issue_token("10001", "USER", Some(86_400 * 30), &["ads_read"]);
+    let run = s
+        .cli
+        .run_with_stdin_async(&["--json", "debug-token", "--token-stdin"], &limited)
+        .await;
+    run.assert_code(3);
+    assert_eq!(run.json()["status"], "missing_scope");
     s.cli
         .run_async(&["debug-token", "--tenant", "8"])
         .await

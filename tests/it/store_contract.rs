@@ -336,3 +336,78 @@ async fn the_sqlite_file_never_holds_a_token_in_clear() {
     }
     assert!(scanned > 4096, "nothing was written to disk");
 }
+
+#[tokio::test]
+async fn a_refreshed_token_never_overwrites_a_newer_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite_store(dir.path()).await;
+    let key = cipher(1);
+    store
+        .add_tenant(&Tenant {
+            id: 1,
+            name: "One".into(),
+        })
+        .await
+        .unwrap();
+    let mut first = connection(1, "old-token", "u1");
+    first.expires_at = Some(Utc::now() + Duration::days(2));
+    store
+        .upsert_connection(&key, &first, &AuditEntry::new(1, "connect", json!({})))
+        .await
+        .unwrap();
+    // Meanwhile the tenant is reconnected with another Meta user.
+    let mut second = connection(1, "new-connection", "u2");
+    second.expires_at = Some(Utc::now() + Duration::days(3));
+    store
+        .upsert_connection(&key, &second, &AuditEntry::new(1, "connect", json!({})))
+        .await
+        .unwrap();
+    let later = Utc::now() + Duration::days(60);
+    let audit = AuditEntry::new(1, "refresh", json!({}));
+    let stored = store
+        .store_refreshed_token(
+            &key,
+            1,
+            &secret("old-token"),
+            &secret("refreshed-old"),
+            later,
+            None,
+            &audit,
+        )
+        .await
+        .unwrap();
+    assert!(!stored);
+    assert_eq!(
+        store
+            .connection(&key, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .access_token
+            .expose_secret(),
+        "new-connection"
+    );
+    let stored = store
+        .store_refreshed_token(
+            &key,
+            1,
+            &secret("new-connection"),
+            &secret("refreshed-new"),
+            later,
+            None,
+            &audit,
+        )
+        .await
+        .unwrap();
+    assert!(stored);
+    assert_eq!(
+        store
+            .connection(&key, 1)
+            .await
+            .unwrap()
+            .unwrap()
+            .access_token
+            .expose_secret(),
+        "refreshed-new"
+    );
+}
