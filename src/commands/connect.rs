@@ -22,7 +22,7 @@ use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
 use crate::output::date_with_distance;
 use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
-use crate::store::{AuditEntry, NewConnection, Tenant, Upserted};
+use crate::store::{AuditEntry, NewConnection, Selection, Tenant, Upserted};
 use crate::verify::{TokenView, VerifiedToken, status_of, verify};
 
 #[derive(Serialize)]
@@ -155,28 +155,8 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         None => super::select::choose(ctx, &options, &args.choice)?,
     };
 
-    let connection = new_connection(
-        tenant_id,
-        graph.version(),
-        &verified,
-        me.name.clone(),
-        &assets,
-    )?;
-    let audit = connect_audit(tenant_id, method, &verified, &assets);
-    let replaced = store
-        .upsert_connection(&cipher, &connection, &audit)
-        .await?
-        == Upserted::Updated;
-    let status = status_of(&verified, DEFAULT_WARNING_DAYS);
-    // The token was just checked: tenants list shows that without a network call.
-    store
-        .record_check(tenant_id, status, chrono::Utc::now())
-        .await?;
     let selection = match &chosen {
-        Chosen::Picked(picked) => {
-            super::select::record(&store, tenant_id, picked).await?;
-            Some(picked)
-        }
+        Chosen::Picked(picked) => Some(*picked),
         Chosen::Undecided(why) => {
             ctx.printer.note(format!(
                 "No ad account chosen yet ({why}); run `crm-meta select --tenant {tenant_id}`."
@@ -184,8 +164,33 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
             None
         }
     };
+    // Token, check result, chosen account and audit row: one transaction.
+    let status = status_of(&verified, DEFAULT_WARNING_DAYS);
+    let mut connection = new_connection(
+        tenant_id,
+        graph.version(),
+        &verified,
+        me.name.clone(),
+        &assets,
+    )?;
+    connection.checked = Some(status);
+    connection.selection = selection.map(|s| Selection {
+        business_manager_id: s.business.map(|(id, _)| id.to_owned()),
+        ad_account_id: s.account.id.clone(),
+    });
+    let audit = connect_audit(
+        tenant_id,
+        method,
+        &verified,
+        &assets,
+        connection.selection.as_ref(),
+    );
+    let replaced = store
+        .upsert_connection(&cipher, &connection, &audit)
+        .await?
+        == Upserted::Updated;
     let view = TokenView::from_verified(tenant_id, status, &verified, me.name, shared_with);
-    print_report(ctx, &tenant, &view, &assets, replaced, selection.copied())?;
+    print_report(ctx, &tenant, &view, &assets, replaced, selection)?;
     store.close().await;
     Ok(Exit::Success)
 }
@@ -308,6 +313,8 @@ fn new_connection(
         meta_user_id: verified.meta_user_id.clone(),
         meta_user_name,
         graph_api_version: graph_api_version.to_owned(),
+        checked: None,
+        selection: None,
     })
 }
 
@@ -317,6 +324,7 @@ fn connect_audit(
     method: &str,
     verified: &VerifiedToken,
     assets: &Assets,
+    selection: Option<&Selection>,
 ) -> AuditEntry {
     AuditEntry::new(
         tenant_id,
@@ -331,6 +339,8 @@ fn connect_audit(
             "expires_at": verified.expires_at,
             "business_managers": assets.business_managers.len(),
             "ad_accounts": assets.ad_account_count(),
+            "business_manager_id": selection.and_then(|s| s.business_manager_id.clone()),
+            "ad_account_id": selection.map(|s| s.ad_account_id.clone()),
         }),
     )
 }

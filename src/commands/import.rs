@@ -109,7 +109,6 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
             let (mut imported, mut updated) = (0, 0);
             while let Some(batch) = received.recv().await {
                 let outcomes = store.upsert_connections(&cipher, &batch.rows).await?;
-                store.record_checks(&batch.checks, now).await?;
                 imported += outcomes
                     .iter()
                     .filter(|o| **o == Upserted::Inserted)
@@ -135,9 +134,8 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
                 ctx.yes,
                 now,
             ) {
-                Ok((connection, audit, status)) => {
+                Ok((connection, audit)) => {
                     imported_tenants.push((connection.tenant_id, connection.meta_user_id.clone()));
-                    batch.checks.push((connection.tenant_id, status));
                     batch.rows.push((connection, audit));
                 }
                 Err(reason) => rejected.push(Rejected {
@@ -203,11 +201,11 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     })
 }
 
-/// What one batch hands the writer.
+/// What one batch hands the writer: connections with their check results
+/// and audit rows.
 #[derive(Default)]
 struct Batch {
     rows: Vec<(NewConnection, AuditEntry)>,
-    checks: Vec<(i32, TokenStatus)>,
 }
 
 /// Judges one line's `debug_token` answer: the row to store, or why not.
@@ -219,7 +217,7 @@ fn accept(
     required: &[String],
     yes: bool,
     now: chrono::DateTime<Utc>,
-) -> Result<(NewConnection, AuditEntry, TokenStatus), String> {
+) -> Result<(NewConnection, AuditEntry), String> {
     let a = fleet::assess(answer, app_id, required, DEFAULT_WARNING_DAYS, now);
     let acceptable = match a.status {
         TokenStatus::Ok | TokenStatus::Expiring => true,
@@ -264,8 +262,10 @@ fn accept(
         meta_user_id,
         meta_user_name: None,
         graph_api_version: graph_api_version.to_owned(),
+        checked: Some(a.status),
+        selection: None,
     };
-    Ok((connection, audit, a.status))
+    Ok((connection, audit))
 }
 
 fn tenant_id(value: &serde_json::Value) -> Option<i32> {

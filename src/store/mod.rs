@@ -151,6 +151,18 @@ pub struct NewConnection {
     pub meta_user_id: String,
     pub meta_user_name: Option<String>,
     pub graph_api_version: String,
+    /// The check that just vouched for the token, recorded with it.
+    pub checked: Option<TokenStatus>,
+    /// The business manager and ad account the CRM syncs; `None` keeps an
+    /// earlier choice when the Meta user is the same.
+    pub selection: Option<Selection>,
+}
+
+/// The business manager (none for a personal account) and ad account the CRM syncs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selection {
+    pub business_manager_id: Option<String>,
+    pub ad_account_id: String,
 }
 
 /// A stored connection without its token: safe to print and serialize.
@@ -302,33 +314,24 @@ struct AuditRow {
 
 /// Columns an upsert writes, in bind order; `created_at` and `updated_at` share the time.
 const UPSERT_COLUMNS: &str = "tenant_id, access_token, token_key_id, token_type, expires_at, data_access_expires_at, \
-     scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, created_at, updated_at, last_used_by";
-const UPSERT_PARAMS_PER_ROW: usize = 13;
+     scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, created_at, updated_at, last_used_by, \
+     business_manager_id, ad_account_id, last_checked_at, last_check_status";
+const UPSERT_PARAMS_PER_ROW: usize = 17;
 
-/// `INSERT … ON CONFLICT (tenant_id) DO UPDATE` for `rows` connections. The
-/// chosen business manager and ad account survive only a token of the same
-/// Meta user; the last check is cleared, since it was about the old token.
+/// `INSERT … ON CONFLICT (tenant_id) DO UPDATE` for `rows` connections. A
+/// given selection is stored; without one, the earlier choice survives only
+/// a token of the same Meta user. The last check is the new token's (or none).
 fn upsert_sql(rows: usize) -> String {
     let values: Vec<String> = (0..rows)
         .map(|r| {
-            let p = |i: usize| format!("${}", r * UPSERT_PARAMS_PER_ROW + i);
-            format!(
-                "({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8),
-                p(9),
-                p(10),
-                p(11),
-                p(12),
-                p(12),
-                p(13)
-            )
+            // created_at and updated_at share parameter 12.
+            let params: Vec<String> = [
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12, 13, 14, 15, 16, 17,
+            ]
+            .iter()
+            .map(|i| format!("${}", r * UPSERT_PARAMS_PER_ROW + i))
+            .collect();
+            format!("({})", params.join(", "))
         })
         .collect();
     format!(
@@ -338,10 +341,12 @@ fn upsert_sql(rows: usize) -> String {
             token_type = excluded.token_type, expires_at = excluded.expires_at, \
             data_access_expires_at = excluded.data_access_expires_at, scopes = excluded.scopes, \
             business_managers = excluded.business_managers, graph_api_version = excluded.graph_api_version, \
-            business_manager_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.business_manager_id END, \
-            ad_account_id = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.ad_account_id END, \
+            business_manager_id = CASE WHEN excluded.ad_account_id IS NOT NULL THEN excluded.business_manager_id \
+                WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.business_manager_id END, \
+            ad_account_id = CASE WHEN excluded.ad_account_id IS NOT NULL THEN excluded.ad_account_id \
+                WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.ad_account_id END, \
             meta_user_id = excluded.meta_user_id, meta_user_name = excluded.meta_user_name, \
-            last_checked_at = NULL, last_check_status = NULL, \
+            last_checked_at = excluded.last_checked_at, last_check_status = excluded.last_check_status, \
             updated_at = excluded.updated_at, last_used_by = excluded.last_used_by",
         values.join(", ")
     )
@@ -364,6 +369,15 @@ macro_rules! bind_connection {
             .bind(&$conn.graph_api_version)
             .bind($now)
             .bind(&$actor)
+            .bind(
+                $conn
+                    .selection
+                    .as_ref()
+                    .and_then(|s| s.business_manager_id.as_deref()),
+            )
+            .bind($conn.selection.as_ref().map(|s| s.ad_account_id.as_str()))
+            .bind($conn.checked.map(|_| $now))
+            .bind($conn.checked.map(TokenStatus::as_str))
     };
 }
 
@@ -480,7 +494,7 @@ impl Store {
     }
 
     /// Rows per multi-row statement. PostgreSQL pays a round trip per
-    /// statement, so statements are large (200 × 13 parameters, far below its
+    /// statement, so statements are large (200 × 17 parameters, far below its
     /// 65,535). SQLite pays nothing per statement but looks up each `$N`
     /// parameter by a linear scan, so its statements stay small.
     fn rows_per_statement(&self) -> usize {

@@ -555,6 +555,8 @@ async fn an_interrupted_rotation_leaves_every_token_readable() {
                     meta_user_id: format!("u{id}"),
                     meta_user_name: None,
                     graph_api_version: "v25.0".into(),
+                    checked: None,
+                    selection: None,
                 },
                 crm_meta::store::AuditEntry::new(id, "import", json!({})),
             )

@@ -310,11 +310,16 @@ async fn select_and_refresh_on_postgres() {
     .assert_code(0);
     cli.run_async(&["refresh"]).await.assert_code(0);
     let actions: i64 = db
-        .scalar(
-            "SELECT COUNT(*) FROM meta_audit_log WHERE action IN ('connect', 'select', 'refresh')",
-        )
+        .scalar("SELECT COUNT(*) FROM meta_audit_log WHERE action IN ('connect', 'refresh')")
         .await;
-    assert_eq!(actions, 3);
+    assert_eq!(
+        actions, 2,
+        "the choice is part of the connect row, in the same transaction"
+    );
+    let detail: String = db
+        .scalar("SELECT detail->>'ad_account_id' FROM meta_audit_log WHERE action = 'connect'")
+        .await;
+    assert_eq!(detail, "act_900001");
     let chosen: String = db
         .scalar("SELECT ad_account_id FROM meta_tokens WHERE tenant_id = 7")
         .await;

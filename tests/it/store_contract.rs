@@ -22,6 +22,8 @@ fn connection(tenant_id: i32, token: &str, user: &str) -> NewConnection {
         meta_user_id: user.into(),
         meta_user_name: Some("Ana".into()),
         graph_api_version: "v25.0".into(),
+        checked: None,
+        selection: None,
     }
 }
 
@@ -280,6 +282,27 @@ async fn chosen_ad_account_survives_a_new_token_of_the_same_user_only() {
             .ad_account_id,
         None
     );
+    // A connection written with its check and its choice has both, at once.
+    let mut chosen = connection(1, "d", "u3");
+    chosen.checked = Some(TokenStatus::Ok);
+    chosen.selection = Some(crm_meta::store::Selection {
+        business_manager_id: Some("222".into()),
+        ad_account_id: "act_2".into(),
+    });
+    store
+        .upsert_connection(&key, &chosen, &audit)
+        .await
+        .unwrap();
+    let info = store.connection_info(1).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            info.business_manager_id.as_deref(),
+            info.ad_account_id.as_deref()
+        ),
+        (Some("222"), Some("act_2"))
+    );
+    assert_eq!(info.last_check_status, Some(TokenStatus::Ok));
+    assert!(info.last_checked_at.is_some());
 }
 
 #[tokio::test]
