@@ -159,7 +159,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         Chosen::Picked(picked) => Some(*picked),
         Chosen::Undecided(why) => {
             ctx.printer.note(format!(
-                "No ad account chosen yet ({why}); run `crm-meta select --tenant {tenant_id}`."
+                "No ad account chosen yet: {why}, or choose later with `crm-meta select --tenant {tenant_id}`."
             ));
             None
         }

@@ -85,7 +85,7 @@ pub fn choose<'a>(
         [only] => Ok(Chosen::Picked(only)),
         _ if ctx.printer.can_prompt() && !ctx.yes => pick(options).map(Chosen::Picked),
         _ => Ok(Chosen::Undecided(format!(
-            "{} ad accounts to choose from and no one to ask (no terminal, or --yes); pass --business ID --ad-account act_… (see `crm-meta list-accounts`)",
+            "{} ad accounts to choose from and nobody to ask (no terminal, or --yes): pass --business ID --ad-account act_… (see `crm-meta list-accounts`)",
             options.len()
         ))),
     }
