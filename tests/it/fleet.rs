@@ -5,7 +5,7 @@
 use fake_meta::{FakeMeta, Fault, RateBudget, World};
 use serde_json::Value;
 
-use crate::support::{Cli, PgDb, key_b64};
+use crate::support::{Cli, fake_env_on_postgres};
 
 const SCOPES: &[&str] = &["ads_read", "business_management"];
 
@@ -372,17 +372,8 @@ async fn import_reports_every_rejected_line_and_imports_the_rest() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn import_and_audit_on_postgres() {
-    let db = PgDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeMeta::start(World::demo(1, 1)).await.unwrap();
-    let cli = fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v));
-    let cli = cli
-        .env("DATABASE_URL", &db.url)
-        .env("CRM_META_TOKEN_KEY", &key_b64(4));
-    cli.run_async(&["migrate"]).await.assert_code(0);
+    let (db, env) = fake_env_on_postgres(World::demo(1, 1), &[]).await;
+    let (fake, cli) = (&env.fake, &env.cli);
     db.execute("INSERT INTO tenants (id, name) SELECT g, 'T' || g FROM generate_series(1, 260) g")
         .await;
     let tokens: Vec<String> = (0..260)

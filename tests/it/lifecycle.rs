@@ -1,10 +1,10 @@
 //! The tenant's ad account (select, and connect's last step) and refresh,
 //! through the real binary against the fake Meta.
 
-use fake_meta::{AdAccount, Business, Dialog, FakeMeta, User, World};
+use fake_meta::{AdAccount, Business, Dialog, User, World};
 use serde_json::Value;
 
-use crate::support::{Cli, FakeEnv as Setup, PgDb, fake_env, key_b64};
+use crate::support::{Cli, FakeEnv as Setup, fake_env, fake_env_on_postgres};
 
 const SCOPES: &[&str] = &["ads_read", "business_management"];
 
@@ -278,20 +278,8 @@ async fn a_token_meta_will_not_extend_is_kept_and_reported() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn select_and_refresh_on_postgres() {
-    let db = PgDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeMeta::start(World::demo(1, 2)).await.unwrap();
-    let cli = fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v));
-    let cli = cli
-        .env("DATABASE_URL", &db.url)
-        .env("CRM_META_TOKEN_KEY", &key_b64(5));
-    cli.run_async(&["migrate"]).await.assert_code(0);
-    cli.run_async(&["tenants", "add", "--id", "7", "--name", "A"])
-        .await
-        .assert_code(0);
+    let (db, env) = fake_env_on_postgres(World::demo(1, 2), &["7"]).await;
+    let (fake, cli) = (&env.fake, &env.cli);
     let token = fake
         .world()
         .issue_token("10001", "USER", Some(86_400), SCOPES);

@@ -1,10 +1,10 @@
 //! disconnect, test-connection, debug-token, list-accounts and the shared
 //! Meta user warnings, through the real binary against the fake Meta.
 
-use fake_meta::{FakeMeta, Fault, World};
+use fake_meta::{Fault, World};
 use serde_json::Value;
 
-use crate::support::{Cli, FakeEnv as Setup, PgDb, fake_env, key_b64};
+use crate::support::{Cli, FakeEnv as Setup, fake_env, fake_env_on_postgres};
 
 async fn setup(world: World) -> Setup {
     fake_env(world, &["7", "8", "9"]).await
@@ -425,20 +425,8 @@ async fn graph_versions_near_or_past_retirement_are_flagged() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn operate_on_postgres() {
-    let db = PgDb::new().await;
-    let dir = tempfile::tempdir().unwrap();
-    let fake = FakeMeta::start(World::demo(2, 5)).await.unwrap();
-    let cli = fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v));
-    let cli = cli
-        .env("DATABASE_URL", &db.url)
-        .env("CRM_META_TOKEN_KEY", &key_b64(9));
-    cli.run_async(&["migrate"]).await.assert_code(0);
-    cli.run_async(&["tenants", "add", "--id", "7", "--name", "Acme"])
-        .await
-        .assert_code(0);
+    let (db, env) = fake_env_on_postgres(World::demo(2, 5), &["7"]).await;
+    let (fake, cli) = (&env.fake, &env.cli);
     let token = fake
         .world()
         .issue_token("10001", "USER", Some(50 * 86_400), SCOPES);

@@ -311,3 +311,38 @@ impl FakeEnv {
         extra.iter().fold(base, |c, (k, v)| c.env(k, v))
     }
 }
+
+/// A fake Meta and a fresh, migrated PostgreSQL database the binary is
+/// pointed at (with an encryption key), with tenants.
+pub async fn fake_env_on_postgres(world: fake_meta::World, tenants: &[&str]) -> (PgDb, FakeEnv) {
+    let db = PgDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let fake = fake_meta::FakeMeta::start(world).await.unwrap();
+    let cli = fake
+        .env()
+        .into_iter()
+        .fold(Cli::new(dir.path()), |c, (k, v)| c.env(k, &v))
+        .env("DATABASE_URL", &db.url)
+        .env("CRM_META_TOKEN_KEY", &key_b64(7));
+    cli.run_async(&["migrate"]).await.assert_code(0);
+    for id in tenants {
+        cli.run_async(&[
+            "tenants",
+            "add",
+            "--id",
+            id,
+            "--name",
+            &format!("Tenant {id}"),
+        ])
+        .await
+        .assert_code(0);
+    }
+    (
+        db,
+        FakeEnv {
+            _dir: dir,
+            fake,
+            cli,
+        },
+    )
+}
