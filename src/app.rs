@@ -29,7 +29,11 @@ pub fn main() -> ExitCode {
         if let Err(err) = dotenvy::from_path(".env")
             && !err.not_found()
         {
-            eprintln!("error: .env: {err}. Fix the file or pass --no-dotenv.");
+            let message = format!(".env: {err}. Fix the file or pass --no-dotenv.");
+            crate::output::stderr_line(&format!("error: {message}"));
+            if args.iter().any(|a| a == "--json") {
+                print_json_error(Exit::Error, "config", &message);
+            }
             return Exit::Error.into();
         }
     }

@@ -100,7 +100,9 @@ async fn can_read(graph: &GraphClient, token: &SecretString) -> Result<(), (Toke
             Some(api) if api.is_expired_token() => TokenStatus::Expired,
             Some(api) if api.is_token_problem() => TokenStatus::Invalid,
             Some(api) if api.is_permission() => TokenStatus::MissingScope,
-            _ => TokenStatus::Invalid,
+            // Any other failure says nothing about the token: Meta answered
+            // with an error (exit 5), and nothing is recorded.
+            _ => TokenStatus::Unreachable,
         };
         (status, e.to_string())
     };

@@ -69,20 +69,24 @@ impl Printer {
     /// Progress and context for the person at the terminal, on stderr.
     pub fn note(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", text.as_ref());
+            stderr_line(text.as_ref());
         }
     }
 
     /// A warning on stderr.
     pub fn warn(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{} {}", self.paint("warning:", "33"), text.as_ref());
+            stderr_line(&format!(
+                "{} {}",
+                self.paint("warning:", "33"),
+                text.as_ref()
+            ));
         }
     }
 
     /// An error on stderr (always shown).
     pub fn error(&self, text: impl AsRef<str>) {
-        eprintln!("{} {}", self.paint("error:", "31"), text.as_ref());
+        stderr_line(&format!("{} {}", self.paint("error:", "31"), text.as_ref()));
     }
 
     fn paint(&self, text: &str, ansi: &str) -> String {
@@ -101,8 +105,13 @@ pub fn stdout_line(text: &str) {
     if let Err(e) = writeln!(out, "{text}")
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("error: writing to stdout: {e}");
+        stderr_line(&format!("error: writing to stdout: {e}"));
     }
+}
+
+/// Writes a line to stderr; a closed stderr is no reason to panic.
+pub fn stderr_line(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// A closed stdout (`| head`) ends output quietly.

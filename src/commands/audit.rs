@@ -101,7 +101,8 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
     // Results are recorded by a writer task while later batches are still on
     // the network. An unreachable check says nothing about the token: only
     // real answers are recorded.
-    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<Vec<(i32, TokenStatus)>>();
+    let (sender, mut received) =
+        tokio::sync::mpsc::unbounded_channel::<Vec<(i32, crate::store::StoredAs, TokenStatus)>>();
     let writer = {
         let store = store.clone();
         tokio::spawn(async move {
@@ -135,7 +136,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
                 })
                 .unwrap_or_default();
             if a.status != TokenStatus::Unreachable {
-                checked.push((t.tenant_id, a.status));
+                checked.push((t.tenant_id, t.stored_as.clone(), a.status));
             }
             rows[offset + i] = Some(AuditRow {
                 tenant_id: t.tenant_id,

@@ -213,10 +213,10 @@ fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
 
 fn show_url(request: &AuthorizationRequest, tenant: &Tenant) {
     // Always on stderr, even with --quiet or --json: the browser may not appear.
-    eprintln!(
+    crate::output::stderr_line(&format!(
         "To connect tenant {} ({}) to Meta, open this URL:\n\n  {}\n",
         tenant.id, tenant.name, request.url
-    );
+    ));
 }
 
 async fn authorize_in_browser(
@@ -252,11 +252,13 @@ async fn authorize_by_paste(
 ) -> Result<SecretString> {
     let interrupted = super::ctrl_c();
     show_url(request, tenant);
-    eprintln!(
+    crate::output::stderr_line(&format!(
         "After approving, the browser lands on {}.",
         request.redirect_uri
+    ));
+    crate::output::stderr_line(
+        "Paste that whole address (it contains code= and state=) here and press Enter:",
     );
-    eprintln!("Paste that whole address (it contains code= and state=) here and press Enter:");
     let mut line = String::new();
     let mut stdin =
         tokio::io::BufReader::new(tokio::io::stdin()).take(crate::oauth::MAX_QUERY_LEN as u64 * 2);

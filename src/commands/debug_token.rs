@@ -111,10 +111,11 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
     } else {
         print_human(ctx, &view);
     }
-    // Usable means exit 0, as for test-connection: `ok` or `expiring`.
-    Ok(match status {
-        TokenStatus::Ok | TokenStatus::Expiring => Exit::Success,
-        _ => Exit::Problem,
+    // The contract: exit 0 only for `ok` (only test-connection also accepts `expiring`).
+    Ok(if status == TokenStatus::Ok {
+        Exit::Success
+    } else {
+        Exit::Problem
     })
 }
 

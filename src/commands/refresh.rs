@@ -213,11 +213,11 @@ async fn extend(
         return Ok(Err(Refused::NotLater(connection.info.expires_at)));
     };
     // Meta reports whole seconds: a token "extended" by less than a minute was not extended.
-    if connection
-        .info
-        .expires_at
-        .is_some_and(|before| expires_at <= before + Duration::minutes(1))
-    {
+    if connection.info.expires_at.is_some_and(|before| {
+        before
+            .checked_add_signed(Duration::minutes(1))
+            .is_none_or(|grace| expires_at <= grace)
+    }) {
         return Ok(Err(Refused::NotLater(connection.info.expires_at)));
     }
     let audit = AuditEntry::new(

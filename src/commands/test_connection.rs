@@ -57,11 +57,21 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
         .await;
     results.sort_by_key(|r| r.view.tenant_id);
     let now = Utc::now();
-    for result in results.iter().filter(|r| r.reached_meta()) {
-        store
-            .record_check(result.view.tenant_id, result.view.status, now)
-            .await?;
-    }
+    let checked: Vec<_> = results
+        .iter()
+        .filter(|r| r.reached_meta())
+        .filter_map(|r| {
+            let connection = connections
+                .iter()
+                .find(|c| c.info.tenant_id == r.view.tenant_id)?;
+            Some((
+                r.view.tenant_id,
+                connection.stored_as.clone(),
+                r.view.status,
+            ))
+        })
+        .collect();
+    store.record_checks(&checked, now).await?;
     store.close().await;
 
     print(ctx, &results, args.tenant.is_some())?;

@@ -190,7 +190,14 @@ pub struct ConnectionInfo {
 pub struct Connection {
     pub info: ConnectionInfo,
     pub access_token: SecretString,
+    /// Which stored token this is: a check result is recorded only while the
+    /// row still holds it.
+    pub stored_as: StoredAs,
 }
+
+/// Identifies one stored token (its ciphertext) without revealing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAs(String);
 
 /// One entry of the append-only audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -227,6 +234,7 @@ pub struct StoredToken {
     pub tenant_id: i32,
     pub token: SecretString,
     pub meta_user_id: String,
+    pub stored_as: StoredAs,
 }
 
 /// Whether an upsert created the connection or replaced one.
@@ -296,9 +304,11 @@ impl ConnectionRow {
 
     fn open(self, cipher: &TokenCipher) -> Result<Connection, CryptoError> {
         let access_token = cipher.open(self.tenant_id, &self.sealed())?;
+        let stored_as = StoredAs(self.access_token.clone());
         Ok(Connection {
             info: self.into_info(),
             access_token,
+            stored_as,
         })
     }
 }
@@ -633,42 +643,50 @@ impl Store {
             with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
         rows.into_iter()
             .map(|(tenant_id, ciphertext, key_id, meta_user_id)| {
-                let token = cipher.open(tenant_id, &SealedToken { ciphertext, key_id })?;
+                let sealed = SealedToken { ciphertext, key_id };
+                let token = cipher.open(tenant_id, &sealed)?;
                 Ok(StoredToken {
                     tenant_id,
                     token,
                     meta_user_id,
+                    stored_as: StoredAs(sealed.ciphertext),
                 })
             })
             .collect()
     }
 
     /// Records many check results in one transaction (a statement per status
-    /// and chunk of tenants). Never touches the tokens.
+    /// and chunk). A result lands only where the row still holds the token
+    /// that was checked: a `connect` that replaced it meanwhile keeps its own
+    /// result. Never touches the tokens.
     pub async fn record_checks(
         &self,
-        results: &[(i32, TokenStatus)],
+        results: &[(i32, StoredAs, TokenStatus)],
         checked_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let mut by_status: std::collections::BTreeMap<&'static str, Vec<i32>> =
+        let mut by_status: std::collections::BTreeMap<&'static str, Vec<(i32, &str)>> =
             std::collections::BTreeMap::new();
-        for (tenant_id, status) in results {
+        for (tenant_id, stored_as, status) in results {
             by_status
                 .entry(status.as_str())
                 .or_default()
-                .push(*tenant_id);
+                .push((*tenant_id, stored_as.0.as_str()));
         }
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
-            for (status, tenants) in &by_status {
-                for chunk in tenants.chunks(self.rows_per_statement() * 4) {
+            for (status, rows) in &by_status {
+                for chunk in rows.chunks(self.rows_per_statement() * 2) {
+                    let pairs: Vec<String> = (0..chunk.len())
+                        .map(|r| format!("(CAST(${} AS INTEGER), CAST(${} AS TEXT))", 3 + 2 * r, 4 + 2 * r))
+                        .collect();
                     let sql = format!(
-                        "UPDATE meta_tokens SET last_checked_at = $1, last_check_status = $2 WHERE tenant_id IN ({})",
-                        placeholders(3, chunk.len())
+                        "UPDATE meta_tokens SET last_checked_at = $1, last_check_status = $2 \
+                         WHERE (tenant_id, access_token) IN (VALUES {})",
+                        pairs.join(", ")
                     );
                     let mut query = sqlx::query(&sql).bind(checked_at).bind(*status);
-                    for tenant_id in chunk {
-                        query = query.bind(*tenant_id);
+                    for (tenant_id, ciphertext) in chunk {
+                        query = query.bind(*tenant_id).bind(*ciphertext);
                     }
                     query.execute(&mut *tx).await?;
                 }
@@ -936,24 +954,6 @@ impl Store {
         const SQL: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1";
         let now = Utc::now();
         change_with_audit!(self, audit, now, sqlx::query(SQL).bind(tenant_id))
-    }
-
-    /// Records the result of a live check. Never touches the token itself.
-    pub async fn record_check(
-        &self,
-        tenant_id: i32,
-        status: TokenStatus,
-        checked_at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        const SQL: &str = "UPDATE meta_tokens SET last_checked_at = $2, last_check_status = $3 WHERE tenant_id = $1";
-        let result = with_pool!(self, pool => sqlx::query(SQL)
-            .bind(tenant_id)
-            .bind(checked_at)
-            .bind(status.as_str())
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(result > 0)
     }
 
     // ---- audit log ----

@@ -296,6 +296,11 @@ async fn a_rate_budget_below_the_need_slows_the_audit_but_loses_nothing() {
     let json = run.json();
     assert_eq!(json["summary"]["ok"], 300, "{}", json["summary"]);
     assert_eq!(json["summary"]["unreachable"], 0);
+    let items = f.fake.world().batch_items;
+    assert!(
+        items > 2 * 300,
+        "the budget was never hit: {items} batch items for 300 imported and audited tokens"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

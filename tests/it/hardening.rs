@@ -204,6 +204,7 @@ async fn hostile_callbacks_get_4xx_and_the_real_one_still_completes() {
         "hostile-browser",
         &format!(
             "state=$(printf '%s' \"$1\" | sed -n 's/.*[?&]state=\\([^&]*\\).*/\\1/p')\n\
+             printf '%s' \"$state\" > {state_file}\n\
              hit() {{ curl -sS -o /dev/null -w '%{{http_code}}\\n' \"$@\" >> {log}; }}\n\
              hit \"{base}?state=$state\"\n\
              hit \"{base}?code=abc&error=access_denied&state=$state\"\n\
@@ -214,7 +215,8 @@ async fn hostile_callbacks_get_4xx_and_the_real_one_still_completes() {
              hit \"http://localhost:{port}/other?code=abc&state=$state\"\n\
              hit \"{base}?code=abc&state=$state&state=$state\"\n\
              exec curl -sS -L -o /dev/null \"$1\"",
-            log = log.display()
+            log = log.display(),
+            state_file = s.cli.home.join("state.txt").display()
         ),
     );
     let cli = s.cli_with(&[
@@ -223,6 +225,11 @@ async fn hostile_callbacks_get_4xx_and_the_real_one_still_completes() {
     ]);
     let run = cli.run_async(&["--json", "connect", "--tenant", "7"]).await;
     run.assert_code(0);
+    let state = std::fs::read_to_string(s.cli.home.join("state.txt")).unwrap();
+    assert!(
+        state.starts_with("t7."),
+        "the hostile browser must send the real state: {state:?}"
+    );
     let codes: Vec<u16> = std::fs::read_to_string(&log)
         .unwrap()
         .lines()
@@ -286,9 +293,16 @@ async fn two_connects_for_one_tenant_leave_exactly_one_connection() {
 #[tokio::test(flavor = "multi_thread")]
 async fn audit_while_connect_replaces_the_token() {
     let s = setup(World::demo(1, 1), &["7", "8"]).await;
-    connect_token(&s, &s.cli, "7").await;
+    let old7 = connect_token(&s, &s.cli, "7").await;
     connect_token(&s, &s.cli, "8").await;
-    s.fake.world().latency = std::time::Duration::from_millis(30);
+    // The audit will find tenant 7's old token revoked, but its answer comes
+    // late: the connect replacing that token commits first.
+    s.fake.world().tokens.get_mut(&old7).unwrap().valid = false;
+    s.fake.world().fail_next(
+        "POST /v25.0/",
+        1,
+        Fault::Delay(std::time::Duration::from_millis(600)),
+    );
     let token = s
         .fake
         .world()
@@ -301,8 +315,18 @@ async fn audit_while_connect_replaces_the_token() {
         )
     );
     connect.assert_code(0);
-    audit.assert_code(0);
-    assert_eq!(audit.json()["summary"]["ok"], 2);
+    audit.assert_code(3);
+    assert_eq!(
+        audit.json()["tenants"][0]["status"],
+        "invalid",
+        "the audit checked the old token"
+    );
+    let list = s.cli.run_async(&["--json", "tenants", "list"]).await;
+    assert_eq!(
+        list.json()["tenants"][0]["status"],
+        "ok",
+        "the old token's result must not land on the new connection"
+    );
     s.cli
         .run_async(&["test-connection", "--all"])
         .await
@@ -348,7 +372,24 @@ async fn an_import_killed_midway_leaves_every_row_whole() {
         .spawn()
         .unwrap();
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), lines.as_bytes()).unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    // Kill as soon as the first batches are committed, long before the last.
+    let db = s.cli.home.join("crm-meta/crm-meta.db");
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&db)
+        .read_only(true);
+    let started = std::time::Instant::now();
+    loop {
+        use sqlx::ConnectOptions;
+        let mut conn = options.connect().await.unwrap();
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meta_tokens")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if rows > 0 || started.elapsed() > std::time::Duration::from_secs(10) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
     child.kill().unwrap();
     let status = child.wait().unwrap();
     assert!(
@@ -359,6 +400,7 @@ async fn an_import_killed_midway_leaves_every_row_whole() {
     let audit = s.cli.run_async(&["--json", "audit"]).await;
     audit.assert_code(0);
     let stored = audit.json()["summary"]["total"].as_u64().unwrap();
+    assert!(stored > 0, "the kill came before anything was stored");
     assert!(
         stored < 2000,
         "the kill came too late to test anything ({stored} stored)"
@@ -569,9 +611,30 @@ async fn an_interrupted_rotation_leaves_every_token_readable() {
         .env("CRM_META_TOKEN_KEY", &key_b64(2))
         .env("CRM_META_TOKEN_KEY_OLD", &key_b64(1));
     let mut child = cli.command(&["keys", "rotate"]).spawn().unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(120)).await;
-    let _ = child.kill();
-    let _ = child.wait();
+    // Kill once the rotation's transaction has started re-sealing rows.
+    let started = std::time::Instant::now();
+    let mut in_transaction = false;
+    while !in_transaction && started.elapsed() < std::time::Duration::from_secs(10) {
+        in_transaction = db
+            .scalar::<bool>(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'crm-meta' \
+                 AND xact_start IS NOT NULL AND query LIKE 'UPDATE meta_tokens SET access_token%')",
+            )
+            .await;
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(in_transaction, "never saw the rotation's transaction");
+    assert!(
+        !status.success(),
+        "the rotation finished before it could be interrupted"
+    );
+    let old_key: String = db.scalar("SELECT MIN(token_key_id) FROM meta_tokens").await;
+    assert_eq!(
+        old_key,
+        crate::support::cipher(1).current_key_id(),
+        "an interrupted rotation rolls back to the old key"
+    );
     let keys: i64 = db
         .scalar("SELECT COUNT(DISTINCT token_key_id) FROM meta_tokens")
         .await;

@@ -131,31 +131,36 @@ async fn a_failing_postgres_migration_leaves_no_trace_of_itself() {
     cli.run(&["migrate"]).assert_code(0);
 }
 
-#[test]
-fn a_failing_sqlite_migration_leaves_no_trace_of_itself() {
+#[tokio::test]
+async fn a_failing_sqlite_migration_leaves_no_trace_of_itself() {
+    use sqlx::{ConnectOptions, Connection};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("legacy.db");
-    std::process::Command::new("sqlite3")
-        .arg(&path)
-        .arg("CREATE TABLE meta_tokens (legacy TEXT);")
-        .status()
-        .ok();
-    if !path.exists() {
-        // No sqlite3 CLI: arrange the same state through a migrated store.
-        eprintln!("sqlite3 not installed; skipping the arrangement");
-        return;
-    }
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let mut conn = options.connect().await.unwrap();
+    // Migration 2 creates meta_audit_log, then fails on this table.
+    sqlx::query("CREATE TABLE meta_tokens (legacy TEXT)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+
     let cli = Cli::new(dir.path()).env("DATABASE_URL", &format!("sqlite://{}", path.display()));
-    cli.run(&["migrate"]).assert_code(1);
-    let status = cli.run(&["--json", "migrate", "status"]);
+    let run = cli.run_async(&["migrate"]).await;
+    run.assert_code(1);
+    assert!(run.stderr.contains("rolled back"), "{}", run.stderr);
+    let status = cli.run_async(&["--json", "migrate", "status"]).await;
     status.assert_code(3);
     assert_eq!(status.json()["applied"].as_array().unwrap().len(), 1);
-    let tables = std::process::Command::new("sqlite3")
-        .arg(&path)
-        .arg(".tables")
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&tables.stdout).contains("meta_audit_log"));
+    let mut conn = options.connect().await.unwrap();
+    let audit_log: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'meta_audit_log'")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(audit_log, 0, "migration 2 left meta_audit_log behind");
 }
 
 #[tokio::test]

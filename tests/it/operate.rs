@@ -133,6 +133,11 @@ async fn shared_meta_users_are_named_and_protected() {
         .await
         .assert_code(0);
     assert_eq!(status_of(&s.cli, 8).await, "ok");
+    assert!(
+        s.fake.world().tokens[&token8].valid,
+        "--keep-remote must not revoke at Meta"
+    );
+    assert_eq!(s.fake.world().http_requests("permissions"), 0);
 
     // --yes revokes and marks the others invalid at once.
     let run = s
@@ -233,7 +238,8 @@ async fn debug_token_from_stdin_needs_no_database() {
     let run = cli
         .run_with_stdin_async(&["--json", "debug-token", "--token-stdin"], &token)
         .await;
-    run.assert_code(0);
+    // Valid but expiring within 14 days: not `ok`, so exit 3 (only test-connection accepts it).
+    run.assert_code(3);
     let json = run.json();
     assert_eq!(json["is_valid"], true);
     assert_eq!(json["status"], "expiring");
@@ -251,7 +257,7 @@ async fn debug_token_from_stdin_needs_no_database() {
     let human = cli
         .run_with_stdin_async(&["debug-token", "--token-stdin"], &token)
         .await;
-    human.assert_code(0);
+    human.assert_code(3);
     assert!(human.stdout.contains("in 12 days"), "{}", human.stdout);
 
     // Invalid, and another app's token.
@@ -404,7 +410,10 @@ async fn graph_versions_near_or_past_retirement_are_flagged() {
         Lifecycle::Retired { .. } => {
             run.assert_code(1);
         }
-        Lifecycle::Current => {}
+        Lifecycle::Current => {
+            run.assert_code(0);
+            assert!(!run.stderr.contains("retires"), "{}", run.stderr);
+        }
     }
     let cli = s
         .fake

@@ -136,12 +136,11 @@ async fn story(store: Store) {
 
     // Check results touch only the check columns of that tenant.
     let now = Utc::now();
-    assert!(
-        store
-            .record_check(1, TokenStatus::Invalid, now)
-            .await
-            .unwrap()
-    );
+    let before = store.connection(&key, 1).await.unwrap().unwrap();
+    store
+        .record_checks(&[(1, before.stored_as.clone(), TokenStatus::Invalid)], now)
+        .await
+        .unwrap();
     let checked = store.connection(&key, 1).await.unwrap().unwrap();
     assert_eq!(checked.info.last_check_status, Some(TokenStatus::Invalid));
     assert_eq!(checked.access_token.expose_secret(), "token-one-b");
@@ -433,4 +432,55 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
             .expose_secret(),
         "refreshed-new"
     );
+}
+
+async fn a_check_of_a_replaced_token_is_not_recorded(store: Store) {
+    let key = cipher(1);
+    store
+        .add_tenant(&Tenant {
+            id: 1,
+            name: "One".into(),
+        })
+        .await
+        .unwrap();
+    store
+        .upsert_connection(
+            &key,
+            &connection(1, "checked-token", "u1"),
+            &AuditEntry::new(1, "connect", json!({})),
+        )
+        .await
+        .unwrap();
+    let checked = store.connection(&key, 1).await.unwrap().unwrap();
+    // A connect replaces the token while the check is on the network.
+    let mut fresh = connection(1, "fresh-token", "u1");
+    fresh.checked = Some(TokenStatus::Ok);
+    store
+        .upsert_connection(&key, &fresh, &AuditEntry::new(1, "connect", json!({})))
+        .await
+        .unwrap();
+    store
+        .record_checks(&[(1, checked.stored_as, TokenStatus::Invalid)], Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .connection_info(1)
+            .await
+            .unwrap()
+            .unwrap()
+            .last_check_status,
+        Some(TokenStatus::Ok)
+    );
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_check_of_a_replaced_token_is_not_recorded_on_either_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    a_check_of_a_replaced_token_is_not_recorded(sqlite_store(dir.path()).await).await;
+    let db = PgDb::new().await;
+    let store = Store::connect(&db.target()).await.unwrap();
+    store.migrate().await.unwrap();
+    a_check_of_a_replaced_token_is_not_recorded(store).await;
 }
