@@ -187,6 +187,22 @@ async fn select_interactively_with_type_to_filter_in_a_terminal() {
     .expect("the interactive picker");
     assert_eq!(session, "syncs act_910002");
     assert_eq!(tenant_row(&s.cli, 7).await["ad_account_id"], "act_910002");
+
+    // --yes never prompts, even on a terminal: it asks for the flags instead.
+    let mut cmd = s
+        .cli
+        .terminal_command(&["--yes", "select", "--tenant", "7"]);
+    cmd.env("TERM", "xterm").env("LANG", "C.UTF-8");
+    let refused = tokio::task::spawn_blocking(move || -> Result<(), rexpect::error::Error> {
+        let mut p = rexpect::session::spawn_command(cmd, Some(20_000))?;
+        p.exp_string("nobody to ask")?;
+        p.exp_eof()?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    assert!(refused.is_ok(), "--yes opened the picker: {refused:?}");
+    assert_eq!(tenant_row(&s.cli, 7).await["ad_account_id"], "act_910002");
 }
 
 #[tokio::test(flavor = "multi_thread")]
