@@ -5,7 +5,6 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde::Serialize;
-use std::collections::HashMap;
 
 use super::Context;
 use crate::cli::{AuditArgs, ReportFormat};
@@ -14,6 +13,7 @@ use crate::error::Exit;
 use crate::fleet::{self, Assessment};
 use crate::output::new_table;
 use crate::status::TokenStatus;
+use crate::store::SharedUsers;
 
 /// One tenant's line of the audit, with the contract's token-view keys.
 #[derive(Debug, Serialize)]
@@ -83,13 +83,11 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
     let store = ctx.store(&target).await?;
     let stored = store.tokens(&cipher).await?;
 
-    let mut by_user: HashMap<&str, Vec<i32>> = HashMap::new();
-    for t in &stored {
-        by_user
-            .entry(t.meta_user_id.as_str())
-            .or_default()
-            .push(t.tenant_id);
-    }
+    let shared = SharedUsers::new(
+        stored
+            .iter()
+            .map(|t| (t.tenant_id, t.meta_user_id.as_str())),
+    );
     let tokens: Vec<_> = stored.iter().map(|t| t.token.clone()).collect();
     let progress = (format == ReportFormat::Table && ctx.printer.show_progress())
         .then(|| progress_bar(tokens.len() as u64));
@@ -126,15 +124,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
                 i64::from(args.within),
                 now,
             );
-            let shared_with = by_user
-                .get(t.meta_user_id.as_str())
-                .map(|ids| {
-                    ids.iter()
-                        .copied()
-                        .filter(|&id| id != t.tenant_id)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let shared_with = shared.others(t.tenant_id, &t.meta_user_id);
             if a.status != TokenStatus::Unreachable {
                 checked.push((t.tenant_id, t.stored_as.clone(), a.status));
             }

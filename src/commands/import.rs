@@ -18,7 +18,7 @@ use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
 use crate::fleet;
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
-use crate::store::{AuditEntry, NewConnection, Upserted};
+use crate::store::{AuditEntry, NewConnection, SharedUsers, Upserted};
 
 /// Largest input accepted on stdin.
 const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
@@ -158,20 +158,13 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let (imported, updated) = writer.await?.context("storing the imported tokens")?;
 
     // Tenants now sharing a Meta user with another tenant.
-    let mut by_user: HashMap<String, Vec<i32>> = HashMap::new();
-    for (tenant_id, meta_user_id) in store.meta_users().await? {
-        by_user.entry(meta_user_id).or_default().push(tenant_id);
-    }
+    let users = store.meta_users().await?;
+    let shared_users = SharedUsers::new(users.iter().map(|(id, user)| (*id, user.as_str())));
     store.close().await;
     let shared: Vec<serde_json::Value> = imported_tenants
         .iter()
         .filter_map(|(tenant_id, meta_user_id)| {
-            let others: Vec<i32> = by_user
-                .get(meta_user_id)?
-                .iter()
-                .copied()
-                .filter(|t| t != tenant_id)
-                .collect();
+            let others = shared_users.others(*tenant_id, meta_user_id);
             (!others.is_empty()).then(|| json!({ "tenant_id": tenant_id, "shared_with": others }))
         })
         .collect();

@@ -12,7 +12,7 @@ use crate::cli::TenantsCommand;
 use crate::error::{Exit, UserError};
 use crate::output::{date_with_distance, new_table};
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
-use crate::store::{ConnectionInfo, Tenant};
+use crate::store::{ConnectionInfo, SharedUsers, Tenant};
 
 const MAX_NAME_CHARS: usize = 200;
 
@@ -112,20 +112,17 @@ async fn list(ctx: &Context) -> Result<Exit> {
     let now = Utc::now();
     let by_tenant: HashMap<i32, &ConnectionInfo> =
         connections.iter().map(|c| (c.tenant_id, c)).collect();
-    let mut by_user: HashMap<&str, Vec<i32>> = HashMap::new();
-    for c in &connections {
-        by_user
-            .entry(c.meta_user_id.as_str())
-            .or_default()
-            .push(c.tenant_id);
-    }
+    let shared_users = SharedUsers::new(
+        connections
+            .iter()
+            .map(|c| (c.tenant_id, c.meta_user_id.as_str())),
+    );
     let rows: Vec<TenantRow> = tenants
         .into_iter()
         .map(|t| {
             let connection = by_tenant.get(&t.id).copied();
             let shared = connection
-                .and_then(|c| by_user.get(c.meta_user_id.as_str()))
-                .map(|ids| ids.iter().copied().filter(|&id| id != t.id).collect())
+                .map(|c| shared_users.others(t.id, &c.meta_user_id))
                 .unwrap_or_default();
             TenantRow::new(t, connection, shared, now)
         })

@@ -2,8 +2,6 @@
 //! tokens. Results are recorded; a check that could not reach Meta records
 //! nothing and never touches a token.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use chrono::Utc;
 use futures::{StreamExt, stream};
@@ -14,6 +12,7 @@ use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
 use crate::output::{date_with_distance, new_table};
 use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
+use crate::store::SharedUsers;
 
 /// Connections checked at once by `--all` (each check is three Graph calls).
 const CONCURRENCY: usize = 8;
@@ -28,19 +27,9 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
         Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
         None => store.connections(&cipher).await?,
     };
-    let mut by_user: HashMap<String, Vec<i32>> = HashMap::new();
-    for info in store.connection_infos().await? {
-        by_user
-            .entry(info.meta_user_id)
-            .or_default()
-            .push(info.tenant_id);
-    }
-    let shared = |tenant_id: i32, user: &str| -> Vec<i32> {
-        by_user
-            .get(user)
-            .map(|ids| ids.iter().copied().filter(|&t| t != tenant_id).collect())
-            .unwrap_or_default()
-    };
+    let users = store.meta_users().await?;
+    let shared_users = SharedUsers::new(users.iter().map(|(id, user)| (*id, user.as_str())));
+    let shared = |tenant_id: i32, user: &str| shared_users.others(tenant_id, user);
 
     let mut results: Vec<CheckResult> = stream::iter(&connections)
         .map(|c| {
