@@ -115,8 +115,8 @@ pub fn assess(
     within_days: i64,
     now: DateTime<Utc>,
 ) -> Assessment {
-    let debug = match answer {
-        Ok(d) => d,
+    match answer {
+        Ok(debug) => assess_token(debug, app_id, required, within_days, now),
         Err(e) => {
             let status = match e.api() {
                 _ if e.is_unreachable() => TokenStatus::Unreachable,
@@ -124,9 +124,19 @@ pub fn assess(
                 Some(api) if api.is_token_problem() => TokenStatus::Invalid,
                 _ => TokenStatus::Unreachable,
             };
-            return Assessment::empty(status, e.to_string());
+            Assessment::empty(status, e.to_string())
         }
-    };
+    }
+}
+
+/// Judges what `debug_token` said about one token (see [`assess`]).
+pub fn assess_token(
+    debug: &DebugToken,
+    app_id: &str,
+    required: &[String],
+    within_days: i64,
+    now: DateTime<Utc>,
+) -> Assessment {
     let expires_at = unix_time(debug.expires_at);
     let data_access_expires_at = unix_time(debug.data_access_expires_at);
     let mut a = Assessment {

@@ -9,9 +9,10 @@ use super::Context;
 use crate::cli::DebugTokenArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
+use crate::fleet;
 use crate::graph::{DebugToken, DebugTokenError, GranularScope};
 use crate::output::date_with_distance;
-use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
+use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::verify::unix_time;
 
 #[derive(Serialize)]
@@ -52,34 +53,16 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
         None => (super::read_token("--token-stdin").await?, Vec::new()),
     };
     let debug: DebugToken = graph.debug_token(&token).await?;
+    let assessment = fleet::assess_token(
+        &debug,
+        graph.app_id(),
+        &required,
+        DEFAULT_WARNING_DAYS,
+        Utc::now(),
+    );
+    let status = assessment.status;
     // A token whose app Meta does not name is not known to be ours.
     let other_app = debug.app_id.as_deref() != Some(graph.app_id());
-    let missing_scopes: Vec<String> = required
-        .iter()
-        .filter(|s| !debug.scopes.contains(s))
-        .cloned()
-        .collect();
-    let expires_at = unix_time(debug.expires_at);
-    let data_access_expires_at = unix_time(debug.data_access_expires_at);
-    let status = if !debug.is_valid {
-        if expires_at.is_some_and(|at| at <= Utc::now()) {
-            TokenStatus::Expired
-        } else {
-            TokenStatus::Invalid
-        }
-    } else if other_app {
-        TokenStatus::Invalid
-    } else if !missing_scopes.is_empty() {
-        TokenStatus::MissingScope
-    } else {
-        stored_status(
-            expires_at,
-            data_access_expires_at,
-            None,
-            Utc::now(),
-            DEFAULT_WARNING_DAYS,
-        )
-    };
     let view = DebugView {
         tenant_id: args.tenant,
         status,
@@ -91,10 +74,10 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
         token_type: debug.token_type.clone(),
         meta_user_id: debug.user_id.clone(),
         issued_at: debug.issued_at.and_then(unix_time),
-        expires_at,
-        data_access_expires_at,
+        expires_at: assessment.expires_at,
+        data_access_expires_at: assessment.data_access_expires_at,
         scopes: debug.scopes.clone(),
-        missing_scopes,
+        missing_scopes: assessment.missing_scopes,
         shared_with,
         granular_scopes: debug.granular_scopes.clone(),
         error: debug.error.clone(),
