@@ -63,7 +63,7 @@ pub fn main() -> ExitCode {
             return Exit::Error.into();
         }
     };
-    match runtime.block_on(crate::commands::run(cli, settings)) {
+    match runtime.block_on(crate::commands::run(cli, settings, printer.clone())) {
         Ok(exit) => exit.into(),
         Err(err) => {
             let (exit, kind) = classify(&err);

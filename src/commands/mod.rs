@@ -44,8 +44,7 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(global: &GlobalOpts, settings: Settings) -> Self {
-        let printer = Printer::new(global.json, global.quiet, settings.no_color());
+    pub fn new(global: &GlobalOpts, settings: Settings, printer: Printer) -> Self {
         Self {
             settings,
             printer,
@@ -141,9 +140,10 @@ impl Context {
     }
 }
 
-/// Runs the parsed command line.
-pub async fn run(cli: Cli, settings: Settings) -> Result<Exit> {
-    let ctx = Context::new(&cli.global, settings);
+/// Runs the parsed command line, printing through `printer` (the same one
+/// `main` reports errors with).
+pub async fn run(cli: Cli, settings: Settings, printer: Printer) -> Result<Exit> {
+    let ctx = Context::new(&cli.global, settings, printer);
     match cli.command {
         Command::Migrate(args) => migrate::run(&ctx, args).await,
         Command::Tenants(command) => tenants::run(&ctx, command).await,
