@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         (super::read_token("--with-token").await?, "with_token")
     } else {
         let request = Arc::new(AuthorizationRequest::new(
-            &ctx.settings.graph()?,
+            graph.endpoints(),
             graph.app_id(),
             &redirect_uri,
             &permissions,

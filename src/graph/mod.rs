@@ -145,6 +145,11 @@ impl GraphClient {
         &self.app.id
     }
 
+    /// Where this client sends calls (and where the OAuth dialog lives).
+    pub fn endpoints(&self) -> &GraphEndpoints {
+        &self.endpoints
+    }
+
     pub fn version(&self) -> &str {
         &self.endpoints.version
     }
