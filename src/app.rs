@@ -15,27 +15,47 @@ use crate::settings::Settings;
 /// Runs crm-meta with the process's arguments and environment.
 pub fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
+    let options: Vec<&OsString> = args.iter().skip(1).take_while(|a| *a != "--").collect();
     // The `.env` file must be in the environment before clap reads it, and
-    // loading it sets variables, which is only sound before threads start.
-    if !args
-        .iter()
-        .skip(1)
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--no-dotenv")
-    {
-        // A missing file is normal; a malformed one is reported once settings are read.
-        // Only the working directory's file: dotenvy::dotenv() would also
-        // search parent directories.
-        if let Err(err) = dotenvy::from_path(".env")
-            && !err.not_found()
-        {
-            let message = format!(".env: {err}. Fix the file or pass --no-dotenv.");
-            crate::output::stderr_line(&format!("error: {message}"));
-            if args.iter().any(|a| a == "--json") {
-                print_json_error(Exit::Error, "config", &message);
+    // setting variables is only sound before threads start. Only the working
+    // directory's file: dotenvy::dotenv() would also search parent directories.
+    if !options.iter().any(|a| *a == "--no-dotenv") {
+        match crate::env_file::read(std::path::Path::new(".env")) {
+            Ok(loaded) => {
+                for warning in &loaded.warnings {
+                    crate::output::stderr_line(&format!("warning: {warning}"));
+                }
+                for (name, value) in loaded.variables {
+                    // SAFETY: no other thread exists yet (the runtime starts below).
+                    unsafe { std::env::set_var(name, value) };
+                }
             }
-            return Exit::Error.into();
+            Err(err) => {
+                let message = err.to_string();
+                crate::output::stderr_line(&format!("error: {message}"));
+                if options.iter().any(|a| *a == "--json") {
+                    print_json_error(Exit::Error, "config", &message);
+                }
+                return Exit::Error.into();
+            }
         }
+    }
+    // argv is readable by every user of the machine (ps, /proc).
+    let password_in_argv = options.iter().enumerate().any(|(i, a)| {
+        let text = a.to_string_lossy();
+        let url = match text.strip_prefix("--database-url=") {
+            Some(url) => Some(url.to_owned()),
+            None if text == "--database-url" => {
+                options.get(i + 1).map(|v| v.to_string_lossy().into_owned())
+            }
+            None => None,
+        };
+        url.is_some_and(|u| database_url_has_password(&u))
+    });
+    if password_in_argv {
+        crate::output::stderr_line(
+            "warning: --database-url carries a password, and the command line is visible to other users of this machine; pass it in DATABASE_URL instead",
+        );
     }
     let json_requested = args.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {
@@ -91,6 +111,12 @@ fn error_message(err: &anyhow::Error) -> String {
         }
     }
     message
+}
+
+/// Whether a database URL carries a password (`user:pw@` or `?password=`).
+fn database_url_has_password(url: &str) -> bool {
+    url::Url::parse(url)
+        .is_ok_and(|u| u.password().is_some() || u.query_pairs().any(|(k, _)| k == "password"))
 }
 
 fn print_json_error(exit: Exit, kind: &str, message: &str) {
