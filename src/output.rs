@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
+use crate::text::clean;
+
 /// How output should look for this run.
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -52,24 +54,28 @@ impl Printer {
         ignore_closed_pipe(written)
     }
 
+    // Every text below may quote Meta (names, error messages): control
+    // characters are removed before it reaches the terminal, and only the
+    // printer's own colour codes are added afterwards.
+
     /// A line of the command's result, on stdout (not in JSON mode).
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.json {
-            stdout_line(text.as_ref());
+            stdout_line(&clean(text.as_ref()));
         }
     }
 
     /// A table of the command's result, on stdout (not in JSON mode).
     pub fn table(&self, table: &Table) {
         if !self.json {
-            stdout_line(&table.to_string());
+            stdout_line(&clean(&table.to_string()));
         }
     }
 
     /// Progress and context for the person at the terminal, on stderr.
     pub fn note(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            stderr_line(text.as_ref());
+            stderr_line(&clean(text.as_ref()));
         }
     }
 
@@ -79,14 +85,18 @@ impl Printer {
             stderr_line(&format!(
                 "{} {}",
                 self.paint("warning:", "33"),
-                text.as_ref()
+                clean(text.as_ref())
             ));
         }
     }
 
     /// An error on stderr (always shown).
     pub fn error(&self, text: impl AsRef<str>) {
-        stderr_line(&format!("{} {}", self.paint("error:", "31"), text.as_ref()));
+        stderr_line(&format!(
+            "{} {}",
+            self.paint("error:", "31"),
+            clean(text.as_ref())
+        ));
     }
 
     fn paint(&self, text: &str, ansi: &str) -> String {

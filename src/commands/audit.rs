@@ -73,7 +73,7 @@ impl Summary {
 pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
     let graph = ctx.graph()?;
     let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
+    let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
     let format = if ctx.printer.is_json() {
         ReportFormat::Json
@@ -81,6 +81,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
         args.format
     };
     let store = ctx.store(&target).await?;
+    let cipher = ctx.keyring(&store, keys).await?;
     let stored = store.tokens(&cipher).await?;
 
     let shared = SharedUsers::new(
@@ -224,7 +225,7 @@ fn print_csv(rows: &[AuditRow]) -> std::io::Result<()> {
                 .map(i32::to_string)
                 .collect::<Vec<_>>()
                 .join(" "),
-            r.detail.clone().unwrap_or_default(),
+            crate::text::clean_line(r.detail.as_deref().unwrap_or_default()).into_owned(),
         ])?;
     }
     out.flush()

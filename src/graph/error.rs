@@ -96,6 +96,20 @@ impl ApiError {
         Some(error)
     }
 
+    /// Removes control characters from Meta's texts, which reach terminals.
+    pub fn clean(&mut self) {
+        for text in [
+            Some(&mut self.message),
+            self.user_message.as_mut(),
+            self.user_title.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *text = crate::text::clean_line(text).into_owned();
+        }
+    }
+
     /// Rate limiting: app (4), user (17), pages (32), custom (613), business use case (80000–80014).
     pub fn is_rate_limit(&self) -> bool {
         matches!(self.code, 4 | 17 | 32 | 613 | 80_000..=80_014)

@@ -547,6 +547,7 @@ impl GraphClient {
         body: &[u8],
     ) -> Result<Value, GraphError> {
         if let Some(mut api) = ApiError::parse(status.as_u16(), body) {
+            api.clean();
             api.message = self.scrub(&api.message, call);
             api.user_message = api.user_message.map(|m| self.scrub(&m, call));
             return Err(GraphError::Api(Box::new(api)));
@@ -559,7 +560,11 @@ impl GraphClient {
             });
         }
         match serde_json::from_slice::<Value>(body) {
-            Ok(value) if status.is_success() => Ok(value),
+            Ok(mut value) if status.is_success() => {
+                // Names and messages from Meta reach terminals and CSV files.
+                crate::text::clean_json(&mut value);
+                Ok(value)
+            }
             Ok(_) => Err(GraphError::NotJson {
                 status: status.as_u16(),
                 what: "JSON that is not an error".into(),
@@ -620,6 +625,7 @@ pub fn parse_batch_item(item: &Value, tokens: &[&SecretString]) -> Result<DebugT
     let code = item.get("code").and_then(Value::as_u64).unwrap_or(0) as u16;
     let body = item.get("body").and_then(Value::as_str).unwrap_or_default();
     if let Some(mut api) = ApiError::parse(code, body.as_bytes()) {
+        api.clean();
         for token in tokens {
             api.message = api.message.replace(token.expose_secret(), "[redacted]");
             api.user_message = api
@@ -628,10 +634,11 @@ pub fn parse_batch_item(item: &Value, tokens: &[&SecretString]) -> Result<DebugT
         }
         return Err(GraphError::Api(Box::new(api)));
     }
-    let value: Value = serde_json::from_str(body).map_err(|e| GraphError::Unexpected {
+    let mut value: Value = serde_json::from_str(body).map_err(|e| GraphError::Unexpected {
         endpoint: "batch item".into(),
         detail: e.to_string(),
     })?;
+    crate::text::clean_json(&mut value);
     decode(
         "debug_token",
         value.get("data").cloned().unwrap_or(Value::Null),

@@ -271,11 +271,15 @@ pub fn parse_callback_query(query: &str) -> Result<Callback, CallbackError> {
                 state,
             })
         }
-        (None, Some(error)) => Ok(Callback::Denied {
-            state,
-            reason: reason.unwrap_or_else(|| error.clone()),
-            description: description.unwrap_or(error),
-        }),
+        (None, Some(error)) => {
+            // Shown to the operator: no control characters from the browser.
+            let clean = |s: String| crate::text::clean_line(&s).into_owned();
+            Ok(Callback::Denied {
+                state,
+                reason: clean(reason.unwrap_or_else(|| error.clone())),
+                description: clean(description.unwrap_or(error)),
+            })
+        }
     }
 }
 
