@@ -1,7 +1,10 @@
 //! The short-lived loopback listener that catches the OAuth redirect.
 //!
 //! It binds only the loopback address the redirect URI names (never
-//! 0.0.0.0), answers only GET on the redirect path, and ends on the first
+//! 0.0.0.0); for `localhost` it holds the port on both 127.0.0.1 and [::1],
+//! since a browser may resolve either and another local user could otherwise
+//! take the one left free and receive the code. It answers only GET on the
+//! redirect path, and ends on the first
 //! callback whose `state` is this run's. Anything else (a forged or stale
 //! state, a malformed query, another path) gets a 4xx page and the listener
 //! keeps waiting. Every answer says `Connection: close`, so a browser's
@@ -25,7 +28,10 @@ const POLL: Duration = Duration::from_millis(100);
 /// Where to listen, from the redirect URI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoopbackTarget {
+    /// The address the URI names (127.0.0.1 for `localhost`).
     pub addr: SocketAddr,
+    /// Also held, where the machine has it: [::1] for `localhost`.
+    pub also: Option<SocketAddr>,
     pub path: String,
 }
 
@@ -42,15 +48,19 @@ impl LoopbackTarget {
                 "is not plain http, which a local listener cannot serve",
             ));
         }
-        let ip = match url.host() {
-            Some(url::Host::Domain("localhost")) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => IpAddr::V4(ip),
-            Some(url::Host::Ipv6(ip)) if ip == Ipv6Addr::LOCALHOST => IpAddr::V6(ip),
+        let (ip, also) = match url.host() {
+            Some(url::Host::Domain("localhost")) => (
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                Some(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            ),
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => (IpAddr::V4(ip), None),
+            Some(url::Host::Ipv6(ip)) if ip == Ipv6Addr::LOCALHOST => (IpAddr::V6(ip), None),
             _ => return Err(not_loopback("is not on this machine's loopback address")),
         };
         let port = url.port_or_known_default().unwrap_or(80);
         Ok(Self {
             addr: SocketAddr::new(ip, port),
+            also: also.map(|ip| SocketAddr::new(ip, port)),
             path: url.path().to_owned(),
         })
     }
@@ -58,41 +68,78 @@ impl LoopbackTarget {
 
 /// A running listener. Dropping it stops it.
 pub struct LoopbackListener {
-    server: Arc<Server>,
+    servers: Vec<Arc<Server>>,
     stop: Arc<AtomicBool>,
     outcome: Option<oneshot::Receiver<Callback>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
 }
 
+/// The first accepted callback, from whichever address it reached.
+type Outcome = Arc<std::sync::Mutex<Option<oneshot::Sender<Callback>>>>;
+
 impl LoopbackListener {
-    /// Binds the redirect URI's loopback address and starts answering.
+    /// Binds the redirect URI's loopback address(es) and starts answering.
     pub fn start(request: Arc<AuthorizationRequest>) -> Result<Self, OAuthError> {
         let target = LoopbackTarget::from_redirect_uri(&request.redirect_uri)?;
-        let server = Server::http(target.addr).map_err(|e| OAuthError::Bind {
-            addr: target.addr.to_string(),
-            reason: e.to_string(),
-        })?;
-        let server = Arc::new(server);
+        let bind_error = |addr: SocketAddr, reason: String| OAuthError::Bind {
+            addr: addr.to_string(),
+            reason,
+        };
+        let mut listeners = vec![
+            std::net::TcpListener::bind(target.addr)
+                .map_err(|e| bind_error(target.addr, e.to_string()))?,
+        ];
+        if let Some(also) = target.also {
+            match std::net::TcpListener::bind(also) {
+                Ok(listener) => listeners.push(listener),
+                // No IPv6 loopback on this machine: nobody can take it either.
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::AddrNotAvailable | std::io::ErrorKind::Unsupported
+                    ) || e.raw_os_error() == Some(libc::EAFNOSUPPORT) => {}
+                Err(e) => {
+                    return Err(bind_error(
+                        also,
+                        format!("{e}; another program holds it and could receive the redirect"),
+                    ));
+                }
+            }
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = oneshot::channel();
-        let thread = {
-            let server = Arc::clone(&server);
-            let stop = Arc::clone(&stop);
-            std::thread::Builder::new()
-                .name("oauth-loopback".into())
-                .spawn(move || serve(&server, &stop, &target.path, &request, tx))
-                .map_err(|e| OAuthError::Bind {
-                    addr: target.addr.to_string(),
-                    reason: e.to_string(),
-                })?
-        };
-        info!(addr = %target.addr, "listening for the OAuth redirect");
-        Ok(Self {
-            server,
+        let outcome: Outcome = Arc::new(std::sync::Mutex::new(Some(tx)));
+        let mut this = Self {
+            servers: Vec::new(),
             stop,
             outcome: Some(rx),
-            thread: Some(thread),
-        })
+            threads: Vec::new(),
+        };
+        for listener in listeners {
+            let addr = listener
+                .local_addr()
+                .map_err(|e| bind_error(target.addr, e.to_string()))?;
+            let server = Arc::new(
+                Server::from_listener(listener, None)
+                    .map_err(|e| bind_error(addr, e.to_string()))?,
+            );
+            let thread = {
+                let (server, stop, outcome) = (
+                    Arc::clone(&server),
+                    Arc::clone(&this.stop),
+                    Arc::clone(&outcome),
+                );
+                let (path, request) = (target.path.clone(), Arc::clone(&request));
+                std::thread::Builder::new()
+                    .name("oauth-loopback".into())
+                    .spawn(move || serve(&server, &stop, &path, &request, &outcome))
+                    .map_err(|e| bind_error(addr, e.to_string()))?
+            };
+            this.servers.push(server);
+            this.threads.push(thread);
+            info!(%addr, "listening for the OAuth redirect");
+        }
+        Ok(this)
     }
 
     /// Waits for the first callback that carries this run's state.
@@ -106,8 +153,10 @@ impl LoopbackListener {
     /// Stops listening (idempotent).
     pub fn shutdown(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        self.server.unblock();
-        if let Some(thread) = self.thread.take() {
+        for server in &self.servers {
+            server.unblock();
+        }
+        for thread in self.threads.drain(..) {
             let _ = thread.join();
         }
     }
@@ -124,7 +173,7 @@ fn serve(
     stop: &AtomicBool,
     path: &str,
     request: &AuthorizationRequest,
-    tx: oneshot::Sender<Callback>,
+    outcome: &Outcome,
 ) {
     while !stop.load(Ordering::SeqCst) {
         let incoming = match server.recv_timeout(POLL) {
@@ -186,7 +235,10 @@ fn serve(
                 &format!("Meta says: {description}. Nothing was stored. You can close this tab."),
             ),
         }
-        let _ = tx.send(callback);
+        if let Some(tx) = outcome.lock().ok().and_then(|mut slot| slot.take()) {
+            let _ = tx.send(callback);
+        }
+        stop.store(true, Ordering::SeqCst);
         break;
     }
 }
@@ -227,6 +279,7 @@ mod tests {
     fn only_loopback_http_uris_are_listened_on() {
         let t = LoopbackTarget::from_redirect_uri("http://localhost:8765/callback").unwrap();
         assert_eq!(t.addr, "127.0.0.1:8765".parse().unwrap());
+        assert_eq!(t.also, Some("[::1]:8765".parse().unwrap()));
         assert_eq!(t.path, "/callback");
         assert!(LoopbackTarget::from_redirect_uri("http://127.0.0.1:9/cb").is_ok());
         assert_eq!(
