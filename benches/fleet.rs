@@ -1,7 +1,8 @@
 //! import and audit of 10,000 tenants against the fake Meta with 50 ms of
-//! latency per HTTP request, on the embedded store. Prints medians, HTTP
-//! requests and peak memory; then an audit under a rate budget below what it
-//! needs, which must still end with every tenant's true status.
+//! latency per HTTP request, on the embedded store, then `tenants list` and
+//! `keys rotate` of all their tokens. Prints medians, HTTP requests and peak
+//! memory; then an audit under a rate budget below what it needs, which must
+//! still end with every tenant's true status.
 //!
 //! `cargo bench --bench fleet` (BENCH_RUNS sets the runs per figure, default 5).
 
@@ -212,6 +213,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         median(audit_cpu).as_secs_f64() * 1000.0,
         audit_peak as f64 / 1024.0
     );
+
+    // Store-only commands over the same tenants: listing, and rotating the
+    // key of every token (each run makes a new key and moves all of them).
+    for (name, args) in [
+        ("tenants list", &["--json", "tenants", "list"][..]),
+        ("keys rotate", &["--json", "keys", "rotate"][..]),
+    ] {
+        let mut times = Vec::new();
+        let mut peak = 0;
+        for _ in 0..runs {
+            let m = tokio::task::block_in_place(|| measure(command(args), b""))?;
+            assert!(m.ok, "{name} failed");
+            if name == "keys rotate" {
+                let json: serde_json::Value = serde_json::from_slice(&m.stdout)?;
+                assert_eq!(json["moved"], tenants as u64, "rotation left tokens behind");
+            }
+            times.push(m.wall);
+            peak = peak.max(m.peak_kib);
+        }
+        println!(
+            "  {name}: median {:.0} ms wall, peak RSS {:.1} MiB",
+            median(times).as_secs_f64() * 1000.0,
+            peak as f64 / 1024.0
+        );
+    }
 
     // A budget of 4,000 calls per 2 s window: the audit needs 10,000.
     fake.world().rate_budget = Some(RateBudget::new(4_000, Duration::from_secs(2)));

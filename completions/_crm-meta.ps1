@@ -368,13 +368,31 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new current key and re-encrypt every stored token under it')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Each key id: current or not, present or missing, and how many tokens use it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'crm-meta;keys;rotate' {
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check that every token decrypts and report what would change; write nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Check that every token decrypts with the keys held and report what would change; write nothing')
+            [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Afterwards, forget every key no row uses any more')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read a `.env` file from the working directory')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crm-meta;keys;list' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
@@ -390,11 +408,15 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             break
         }
         'crm-meta;keys;help' {
-            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new current key and re-encrypt every stored token under it')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Each key id: current or not, present or missing, and how many tokens use it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'crm-meta;keys;help;rotate' {
+            break
+        }
+        'crm-meta;keys;help;list' {
             break
         }
         'crm-meta;keys;help;help' {
@@ -483,10 +505,14 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             break
         }
         'crm-meta;help;keys' {
-            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Make a new current key and re-encrypt every stored token under it')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Each key id: current or not, present or missing, and how many tokens use it')
             break
         }
         'crm-meta;help;keys;rotate' {
+            break
+        }
+        'crm-meta;help;keys;list' {
             break
         }
         'crm-meta;help;completions' {

@@ -100,6 +100,9 @@ _crm__meta() {
             crm__meta__subcmd__help,test-connection)
                 cmd="crm__meta__subcmd__help__subcmd__test__subcmd__connection"
                 ;;
+            crm__meta__subcmd__help__subcmd__keys,list)
+                cmd="crm__meta__subcmd__help__subcmd__keys__subcmd__list"
+                ;;
             crm__meta__subcmd__help__subcmd__keys,rotate)
                 cmd="crm__meta__subcmd__help__subcmd__keys__subcmd__rotate"
                 ;;
@@ -118,11 +121,17 @@ _crm__meta() {
             crm__meta__subcmd__keys,help)
                 cmd="crm__meta__subcmd__keys__subcmd__help"
                 ;;
+            crm__meta__subcmd__keys,list)
+                cmd="crm__meta__subcmd__keys__subcmd__list"
+                ;;
             crm__meta__subcmd__keys,rotate)
                 cmd="crm__meta__subcmd__keys__subcmd__rotate"
                 ;;
             crm__meta__subcmd__keys__subcmd__help,help)
                 cmd="crm__meta__subcmd__keys__subcmd__help__subcmd__help"
+                ;;
+            crm__meta__subcmd__keys__subcmd__help,list)
+                cmd="crm__meta__subcmd__keys__subcmd__help__subcmd__list"
                 ;;
             crm__meta__subcmd__keys__subcmd__help,rotate)
                 cmd="crm__meta__subcmd__keys__subcmd__help__subcmd__rotate"
@@ -438,8 +447,22 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help__subcmd__keys)
-            opts="rotate"
+            opts="rotate list"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__keys__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -628,7 +651,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__keys)
-            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version rotate help"
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version rotate list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,7 +669,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__keys__subcmd__help)
-            opts="rotate help"
+            opts="rotate list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -660,6 +683,20 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__keys__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__keys__subcmd__help__subcmd__list)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -687,8 +724,26 @@ _crm__meta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crm__subcmd__meta__subcmd__keys__subcmd__list)
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crm__subcmd__meta__subcmd__keys__subcmd__rotate)
-            opts="-v -q -y -h -V --dry-run --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --dry-run --prune --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -341,12 +341,29 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand rotate 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction'
+            cand rotate 'Make a new current key and re-encrypt every stored token under it'
+            cand list 'Each key id: current or not, present or missing, and how many tokens use it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crm-meta;keys;rotate'= {
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
-            cand --dry-run 'Check that every token decrypts and report what would change; write nothing'
+            cand --dry-run 'Check that every token decrypts with the keys held and report what would change; write nothing'
+            cand --prune 'Afterwards, forget every key no row uses any more'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;keys;list'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -361,10 +378,13 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand --version 'Print version'
         }
         &'crm-meta;keys;help'= {
-            cand rotate 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction'
+            cand rotate 'Make a new current key and re-encrypt every stored token under it'
+            cand list 'Each key id: current or not, present or missing, and how many tokens use it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'crm-meta;keys;help;rotate'= {
+        }
+        &'crm-meta;keys;help;list'= {
         }
         &'crm-meta;keys;help;help'= {
         }
@@ -434,9 +454,12 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;help;refresh'= {
         }
         &'crm-meta;help;keys'= {
-            cand rotate 'Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old key from CRM_META_TOKEN_KEY_OLD, in one transaction'
+            cand rotate 'Make a new current key and re-encrypt every stored token under it'
+            cand list 'Each key id: current or not, present or missing, and how many tokens use it'
         }
         &'crm-meta;help;keys;rotate'= {
+        }
+        &'crm-meta;help;keys;list'= {
         }
         &'crm-meta;help;completions'= {
         }

@@ -300,13 +300,24 @@ pub struct RefreshArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Re-encrypt every stored token under CRM_META_TOKEN_KEY, reading the old
-    /// key from CRM_META_TOKEN_KEY_OLD, in one transaction.
+    /// Make a new current key and re-encrypt every stored token under it.
+    ///
+    /// The new key is CRM_META_TOKEN_KEY when set; otherwise the embedded
+    /// store generates one into $CRM_META_HOME/keys. The key is on disk before
+    /// any row changes, rows move in batches by compare-and-swap, and old keys
+    /// stay until --prune finds no row using them: a crash at any instant
+    /// leaves every token readable, and running the command again completes.
     Rotate {
-        /// Check that every token decrypts and report what would change; write nothing.
+        /// Check that every token decrypts with the keys held and report what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
+
+        /// Afterwards, forget every key no row uses any more.
+        #[arg(long)]
+        prune: bool,
     },
+    /// Each key id: current or not, present or missing, and how many tokens use it.
+    List,
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! Tokens are sealed with AES-256-GCM under a fresh random nonce per write.
 //! The tenant id is the associated data, so a ciphertext copied onto another
 //! tenant's row does not decrypt. Each sealed token carries the id of its key
-//! (a hash of the key, never the key) so rotation and wrong-key errors can say
-//! which key a row needs. There is no plaintext fallback anywhere.
+//! (a hash of the key, never the key), so the keyring opens each row with the
+//! key it names. There is no plaintext fallback anywhere. Which keys exist and
+//! which is current is [`crate::keyring`]'s business.
 
 use std::io::Write;
 use std::path::Path;
@@ -101,60 +102,60 @@ impl TokenKey {
         Self::from_base64(&text, KeySource::File(variable, path))
     }
 
-    /// The embedded store's key: read from `path`, or generated there (mode 0600) on first use.
-    pub fn load_or_generate(path: &Path) -> Result<Self, ConfigError> {
-        if path.exists() {
-            return Self::load_file(path, "CRM_META_TOKEN_KEY");
-        }
-        let cannot = |e: std::io::Error| {
-            ConfigError::new(
-                "CRM_META_HOME",
-                format!("cannot create the token key {}: {e}", path.display()),
-                "Make CRM_META_HOME a writable directory, or set CRM_META_TOKEN_KEY.",
-            )
-        };
-        if let Some(dir) = path.parent() {
-            create_private_dir(dir).map_err(cannot)?;
-        }
-        let mut bytes = [0u8; 32];
-        OsRng.fill_bytes(&mut bytes);
-        let key = Self::from_bytes(&bytes);
-        // Written whole to a private temporary file, then published with a
-        // hard link, which fails if the name exists: a concurrent first run
-        // either wins or reads the winner's complete key.
-        let tmp = path.with_extension(format!("key.{}", std::process::id()));
-        key.write_to(&tmp).map_err(cannot)?;
-        let published = std::fs::hard_link(&tmp, path);
-        let _ = std::fs::remove_file(&tmp);
-        match published {
-            Ok(()) => Ok(key),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                Self::load_file(path, "CRM_META_TOKEN_KEY")
-            }
-            Err(e) => Err(cannot(e)),
-        }
+    /// A fresh random key from the operating system's CSPRNG.
+    pub fn generate() -> Self {
+        Self::from_bytes(&random_bytes::<32>())
+    }
+
+    /// The key's file contents: base64 and a newline.
+    pub(crate) fn file_contents(&self) -> String {
+        format!("{}\n", BASE64.encode(self.key.as_slice()))
     }
 }
 
-impl TokenKey {
-    /// Writes this key to `path` (mode 0600) by a rename, so a reader sees
-    /// the old key or the new one, never half of one.
-    pub fn write_file(&self, path: &Path) -> std::io::Result<()> {
-        let tmp = path.with_extension("key.new");
-        self.write_to(&tmp)?;
-        std::fs::rename(&tmp, path)
-    }
-
-    /// Writes the key to a new private (0600) file.
-    fn write_to(&self, path: &Path) -> std::io::Result<()> {
-        let _ = std::fs::remove_file(path);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(path)?;
-        file.write_all(format!("{}\n", BASE64.encode(self.key.as_slice())).as_bytes())?;
+/// Writes `contents` to `dir/name` so that a crash at any instant leaves
+/// either the old file or the complete new one, and the new one survives a
+/// power loss once this returns: a private (0600) temporary file is written
+/// and fsynced, then renamed over the name (or linked to it when `replace` is
+/// false, which fails if the name exists), then the directory is fsynced.
+pub fn write_private_durably(
+    dir: &Path,
+    name: &str,
+    contents: &[u8],
+    replace: bool,
+) -> std::io::Result<()> {
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut file| {
+        file.write_all(contents)?;
         file.sync_all()
+    });
+    let published = written.and_then(|()| {
+        if replace {
+            std::fs::rename(&tmp, dir.join(name))
+        } else {
+            std::fs::hard_link(&tmp, dir.join(name))
+        }
+    });
+    let _ = std::fs::remove_file(&tmp);
+    published?;
+    sync_dir(dir)
+}
+
+/// Makes a directory's entries (a new, renamed or removed file) durable.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
     }
 }
 
@@ -167,8 +168,23 @@ pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// The mode of a directory that group or others can enter, if it is one.
+pub fn shared_dir_mode(dir: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o777;
+        (mode & 0o011 != 0).then_some(mode)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
 #[cfg(unix)]
-fn check_private(path: &Path, variable: &'static str) -> Result<(), ConfigError> {
+pub(crate) fn check_private(path: &Path, variable: &'static str) -> Result<(), ConfigError> {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(path)
         .map_err(|e| {
@@ -195,7 +211,7 @@ fn check_private(path: &Path, variable: &'static str) -> Result<(), ConfigError>
 }
 
 #[cfg(not(unix))]
-fn check_private(_: &Path, _: &'static str) -> Result<(), ConfigError> {
+pub(crate) fn check_private(_: &Path, _: &'static str) -> Result<(), ConfigError> {
     Ok(())
 }
 
@@ -203,13 +219,14 @@ fn check_private(_: &Path, _: &'static str) -> Result<(), ConfigError> {
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
     #[error(
-        "the token of tenant {tenant_id} was encrypted with key {stored_key_id}, but the configured key is {configured_key_id}; \
-         set CRM_META_TOKEN_KEY to the key it was stored with (or CRM_META_TOKEN_KEY_OLD while running `crm-meta keys rotate`)"
+        "the token of tenant {tenant_id} was encrypted with key {key_id}, which crm-meta does not hold; \
+         it was expected {expected}. Restore that key (a backup of the key file, or the variable it was set in); \
+         nothing was changed and no new key was made"
     )]
-    WrongKey {
+    MissingKey {
         tenant_id: i32,
-        stored_key_id: String,
-        configured_key_id: String,
+        key_id: String,
+        expected: String,
     },
     #[error(
         "the stored token of tenant {tenant_id} is corrupted (it does not authenticate under key {key_id}); reconnect the tenant with `crm-meta connect --tenant {tenant_id}`"
@@ -218,12 +235,15 @@ pub enum CryptoError {
     /// Only for inputs beyond AES-GCM's limits (64 GiB); never stored as plaintext instead.
     #[error("the token of tenant {tenant_id} could not be encrypted; nothing was stored")]
     Seal { tenant_id: i32 },
+    /// The embedded store's current key vanished from disk and none replaced it.
+    #[error("the current token key is gone from {dir}: {reason}; nothing was stored")]
+    KeyGone { dir: String, reason: String },
 }
 
 impl CryptoError {
     pub fn kind(&self) -> &'static str {
         match self {
-            CryptoError::WrongKey { .. } => "wrong_key",
+            CryptoError::MissingKey { .. } | CryptoError::KeyGone { .. } => "missing_key",
             CryptoError::Corrupted { .. } => "corrupted_token",
             CryptoError::Seal { .. } => "encryption_failed",
         }
@@ -237,42 +257,16 @@ pub struct SealedToken {
     pub key_id: String,
 }
 
-/// Seals and opens tokens. Holds the current key and, during rotation, the old one.
-#[derive(Debug, Clone)]
-pub struct TokenCipher {
-    current: TokenKey,
-    old: Option<TokenKey>,
+fn aad(tenant_id: i32) -> Vec<u8> {
+    format!("crm-meta/meta_tokens/{tenant_id}").into_bytes()
 }
 
-impl TokenCipher {
-    pub fn new(current: TokenKey) -> Self {
-        Self { current, old: None }
-    }
-
-    /// Also accept tokens sealed under `old` (for `keys rotate`).
-    pub fn with_old_key(mut self, old: Option<TokenKey>) -> Self {
-        self.old = old;
-        self
-    }
-
-    pub fn current_key_id(&self) -> &str {
-        self.current.id()
-    }
-
-    /// The old key's id, during rotation.
-    pub fn old_key_id(&self) -> Option<&str> {
-        self.old.as_ref().map(TokenKey::id)
-    }
-
-    fn aad(tenant_id: i32) -> Vec<u8> {
-        format!("crm-meta/meta_tokens/{tenant_id}").into_bytes()
-    }
-
-    /// Encrypts a token for a tenant under the current key, with a fresh nonce.
+impl TokenKey {
+    /// Encrypts a token for a tenant under this key, with a fresh nonce.
     pub fn seal(&self, tenant_id: i32, token: &SecretString) -> Result<SealedToken, CryptoError> {
-        let cipher = Aes256Gcm::new(&self.current.key);
+        let cipher = Aes256Gcm::new(&self.key);
         let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
-        let aad = Self::aad(tenant_id);
+        let aad = aad(tenant_id);
         let ciphertext = cipher
             .encrypt(
                 &nonce,
@@ -287,21 +281,12 @@ impl TokenCipher {
                 "{SEALED_PREFIX}{}",
                 BASE64.encode([nonce.as_slice(), &ciphertext].concat())
             ),
-            key_id: self.current.id.clone(),
+            key_id: self.id.clone(),
         })
     }
 
-    /// Decrypts a stored token with whichever configured key sealed it.
+    /// Decrypts a token this key sealed.
     pub fn open(&self, tenant_id: i32, sealed: &SealedToken) -> Result<SecretString, CryptoError> {
-        let key = [Some(&self.current), self.old.as_ref()]
-            .into_iter()
-            .flatten()
-            .find(|k| k.id == sealed.key_id)
-            .ok_or_else(|| CryptoError::WrongKey {
-                tenant_id,
-                stored_key_id: sealed.key_id.clone(),
-                configured_key_id: self.current.id.clone(),
-            })?;
         let corrupted = || CryptoError::Corrupted {
             tenant_id,
             key_id: sealed.key_id.clone(),
@@ -313,8 +298,8 @@ impl TokenCipher {
             .filter(|b| b.len() > NONCE_LEN)
             .ok_or_else(corrupted)?;
         let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let aad = Self::aad(tenant_id);
-        let plain = Aes256Gcm::new(&key.key)
+        let aad = aad(tenant_id);
+        let plain = Aes256Gcm::new(&self.key)
             .decrypt(
                 Nonce::from_slice(nonce),
                 Payload {
@@ -356,43 +341,34 @@ mod tests {
 
     #[test]
     fn seal_then_open_round_trips_with_fresh_nonces() {
-        let cipher = TokenCipher::new(key(1));
-        let a = cipher.seal(7, &secret("EAAB-token")).unwrap();
-        let b = cipher.seal(7, &secret("EAAB-token")).unwrap();
+        let key = key(1);
+        let a = key.seal(7, &secret("EAAB-token")).unwrap();
+        let b = key.seal(7, &secret("EAAB-token")).unwrap();
         assert_ne!(a.ciphertext, b.ciphertext, "nonce reused");
         assert!(!a.ciphertext.contains("EAAB"));
-        assert_eq!(cipher.open(7, &a).unwrap().expose_secret(), "EAAB-token");
+        assert_eq!(a.key_id, key.id());
+        assert_eq!(key.open(7, &a).unwrap().expose_secret(), "EAAB-token");
     }
 
     #[test]
-    fn a_ciphertext_is_bound_to_its_tenant() {
-        let cipher = TokenCipher::new(key(1));
-        let sealed = cipher.seal(7, &secret("t")).unwrap();
+    fn a_ciphertext_is_bound_to_its_tenant_and_key() {
+        let sealed = key(1).seal(7, &secret("t")).unwrap();
         assert!(matches!(
-            cipher.open(8, &sealed),
+            key(1).open(8, &sealed),
             Err(CryptoError::Corrupted { .. })
         ));
-    }
-
-    #[test]
-    fn wrong_key_is_named_not_guessed() {
-        let sealed = TokenCipher::new(key(1)).seal(7, &secret("t")).unwrap();
-        let err = TokenCipher::new(key(2)).open(7, &sealed).unwrap_err();
-        assert!(matches!(err, CryptoError::WrongKey { .. }));
-        assert!(err.to_string().contains("CRM_META_TOKEN_KEY"));
-        let rotating = TokenCipher::new(key(2)).with_old_key(Some(key(1)));
-        assert_eq!(rotating.open(7, &sealed).unwrap().expose_secret(), "t");
+        assert!(key(2).open(7, &sealed).is_err());
     }
 
     #[test]
     fn tampering_is_detected() {
-        let cipher = TokenCipher::new(key(1));
-        let mut sealed = cipher.seal(7, &secret("token")).unwrap();
+        let key = key(1);
+        let mut sealed = key.seal(7, &secret("token")).unwrap();
         sealed.ciphertext.replace_range(10..12, "AA");
-        assert!(cipher.open(7, &sealed).is_err());
+        assert!(key.open(7, &sealed).is_err());
         sealed.ciphertext = "plaintext-token".into();
         assert!(matches!(
-            cipher.open(7, &sealed),
+            key.open(7, &sealed),
             Err(CryptoError::Corrupted { .. })
         ));
     }
@@ -407,21 +383,32 @@ mod tests {
     }
 
     #[test]
-    fn generated_key_file_is_private_and_reused() {
+    fn durable_files_are_private_and_publish_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("home/token.key");
-        let first = TokenKey::load_or_generate(&path).unwrap();
-        let again = TokenKey::load_or_generate(&path).unwrap();
-        assert_eq!(first.id(), again.id());
+        let key = TokenKey::generate();
+        write_private_durably(dir.path(), "a.key", key.file_contents().as_bytes(), false).unwrap();
+        let again = TokenKey::load_file(&dir.path().join("a.key"), "K").unwrap();
+        assert_eq!(again.id(), key.id());
+        // Without replace, an existing name is kept.
+        let err = write_private_durably(dir.path(), "a.key", b"other", false).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
+        write_private_durably(dir.path(), "a.key", b"other", true).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a.key")).unwrap(), b"other");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary left"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
+            let path = dir.path().join("a.key");
             assert_eq!(
                 std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
                 0o600
             );
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let err = TokenKey::load_or_generate(&path).unwrap_err();
+            let err = TokenKey::load_file(&path, "K").unwrap_err();
             assert!(err.fix.contains("chmod 600"), "{err}");
         }
     }

@@ -14,6 +14,7 @@ use secrecy::SecretString;
 
 use crate::crypto::{KeySource, TokenKey};
 use crate::error::ConfigError;
+use crate::keyring::KeySettings;
 
 /// The Graph API version used when `META_GRAPH_API_VERSION` is unset.
 pub const DEFAULT_GRAPH_API_VERSION: &str = "v25.0";
@@ -38,6 +39,8 @@ const VARIABLES: &[&str] = &[
     "CRM_META_TOKEN_KEY",
     "CRM_META_TOKEN_KEY_FILE",
     "CRM_META_TOKEN_KEY_OLD",
+    "CRM_META_TOKEN_KEYS_PREVIOUS",
+    "CRM_META_TOKEN_KEYS_PREVIOUS_FILE",
     "META_HTTP_TIMEOUT",
     "META_RATE_LIMIT_MAX_WAIT",
     "BROWSER",
@@ -171,40 +174,61 @@ impl Settings {
         parse_database_url(url)
     }
 
-    /// The key that encrypts tokens at rest. For the embedded store a key is
-    /// generated into `$CRM_META_HOME/token.key` on first use; PostgreSQL
-    /// requires one to be configured, so that every machine writing to a shared
-    /// database uses the same key deliberately.
-    pub fn token_key(&self, database: &DatabaseTarget) -> Result<TokenKey, ConfigError> {
-        match self.configured_key("CRM_META_TOKEN_KEY", "CRM_META_TOKEN_KEY_FILE")? {
-            Some(key) => Ok(key),
-            None if database.is_postgres() => Err(ConfigError::new(
-                "CRM_META_TOKEN_KEY",
-                "not set; a PostgreSQL store needs an explicit encryption key",
-                "Set CRM_META_TOKEN_KEY to the base64 of 32 random bytes (`openssl rand -base64 32`), \
-                 or CRM_META_TOKEN_KEY_FILE to a file holding it; every machine sharing the database needs the same key.",
-            )),
-            None => TokenKey::load_or_generate(&self.home()?.join("token.key")),
+    /// The token keys the settings name: `CRM_META_TOKEN_KEY` (or `_FILE`)
+    /// as the current key, `CRM_META_TOKEN_KEYS_PREVIOUS` (or `_FILE`) and
+    /// `CRM_META_TOKEN_KEY_OLD` as earlier ones, and for the embedded store
+    /// the home whose `keys/` directory holds its own. Malformed values fail
+    /// here, before any I/O; [`crate::keyring::Keyring::load`] does the rest.
+    pub fn key_settings(&self, database: &DatabaseTarget) -> Result<KeySettings, ConfigError> {
+        let current = self
+            .configured_key("CRM_META_TOKEN_KEY", "CRM_META_TOKEN_KEY_FILE")?
+            .map(|key| (key, "CRM_META_TOKEN_KEY"));
+        let mut previous = Vec::new();
+        let listed = match (
+            self.get("CRM_META_TOKEN_KEYS_PREVIOUS"),
+            self.get("CRM_META_TOKEN_KEYS_PREVIOUS_FILE"),
+        ) {
+            (Some(list), _) => Some((list.to_owned(), "CRM_META_TOKEN_KEYS_PREVIOUS", None)),
+            (None, Some(path)) => {
+                let path = Path::new(path);
+                crate::crypto::check_private(path, "CRM_META_TOKEN_KEYS_PREVIOUS_FILE")?;
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::new(
+                        "CRM_META_TOKEN_KEYS_PREVIOUS_FILE",
+                        format!("cannot read {}: {e}", path.display()),
+                        "Point it at a readable file of base64 keys, one a line or comma-separated.",
+                    )
+                })?;
+                Some((text, "CRM_META_TOKEN_KEYS_PREVIOUS_FILE", Some(path)))
+            }
+            (None, None) => None,
+        };
+        if let Some((list, variable, path)) = &listed {
+            for value in list
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+            {
+                let source = match path {
+                    Some(path) => KeySource::File(variable, path),
+                    None => KeySource::Variable(variable),
+                };
+                previous.push((TokenKey::from_base64(value, source)?, *variable));
+            }
         }
-    }
-
-    /// `CRM_META_TOKEN_KEY` (or `_FILE`) when set, without generating anything.
-    pub fn explicit_token_key(&self) -> Result<Option<TokenKey>, ConfigError> {
-        self.configured_key("CRM_META_TOKEN_KEY", "CRM_META_TOKEN_KEY_FILE")
-    }
-
-    /// Where the embedded store keeps its generated key.
-    pub fn generated_key_path(&self) -> Result<PathBuf, ConfigError> {
-        Ok(self.home()?.join("token.key"))
-    }
-
-    /// The previous key during `keys rotate` (`CRM_META_TOKEN_KEY_OLD`), if any.
-    pub fn old_token_key(&self) -> Result<Option<TokenKey>, ConfigError> {
-        self.get("CRM_META_TOKEN_KEY_OLD")
-            .map(|value| {
-                TokenKey::from_base64(value, KeySource::Variable("CRM_META_TOKEN_KEY_OLD"))
-            })
-            .transpose()
+        if let Some(value) = self.get("CRM_META_TOKEN_KEY_OLD") {
+            let key = TokenKey::from_base64(value, KeySource::Variable("CRM_META_TOKEN_KEY_OLD"))?;
+            previous.push((key, "CRM_META_TOKEN_KEY_OLD"));
+        }
+        let home = match database {
+            DatabaseTarget::Sqlite { .. } => Some(self.home()?),
+            DatabaseTarget::Postgres { .. } => None,
+        };
+        Ok(KeySettings {
+            current,
+            previous,
+            home,
+        })
     }
 
     fn configured_key(
@@ -363,8 +387,9 @@ fn is_graph_version(version: &str) -> bool {
     digits(major) && digits(minor)
 }
 
-/// Meta's base URLs: https, or plain http only on this machine (a local fake),
-/// since every call carries a token, the app secret or a code.
+/// Meta's base URLs: https on a `facebook.com` host, or plain http on this
+/// machine's loopback (a local fake). Every call carries a token, the app
+/// secret or a code, so any other host would be handed all of them.
 fn base_url(variable: &'static str, value: &str) -> Result<url::Url, ConfigError> {
     let loopback = |url: &url::Url| match url.host() {
         Some(url::Host::Domain(d)) => d == "localhost",
@@ -372,17 +397,26 @@ fn base_url(variable: &'static str, value: &str) -> Result<url::Url, ConfigError
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     };
-    match url::Url::parse(value) {
-        Ok(url) if url.scheme() == "http" && url.has_host() && !loopback(&url) => {
-            Err(ConfigError::new(
-                variable,
-                format!(
-                    "`{value}` is plain http to another machine; tokens and the app secret would travel unencrypted"
-                ),
-                "Use https (plain http is accepted only for localhost).",
-            ))
-        }
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(url),
+    let meta = |url: &url::Url| {
+        url.host_str()
+            .is_some_and(|h| h == "facebook.com" || h.ends_with(".facebook.com"))
+    };
+    let url = url::Url::parse(value).ok().filter(|u| u.has_host());
+    match url {
+        Some(url) if url.scheme() == "https" && meta(&url) => Ok(url),
+        Some(url) if url.scheme() == "http" && loopback(&url) => Ok(url),
+        Some(url) if url.scheme() == "http" && meta(&url) => Err(ConfigError::new(
+            variable,
+            format!("`{value}` is plain http; tokens and the app secret would travel unencrypted"),
+            "Use https.",
+        )),
+        Some(url) if matches!(url.scheme(), "http" | "https") => Err(ConfigError::new(
+            variable,
+            format!(
+                "`{value}` is not Meta: every Graph call would hand that host the app secret and tokens"
+            ),
+            "Use an https URL on a facebook.com host (or plain http on 127.0.0.1 for a local fake), or unset it for the default.",
+        )),
         _ => Err(ConfigError::new(
             variable,
             format!("`{value}` is not an http(s) URL"),
@@ -559,9 +593,33 @@ mod tests {
     }
 
     #[test]
-    fn postgres_requires_an_explicit_key() {
-        let s = settings(&[], Some("postgres://localhost/crm"));
-        let err = s.token_key(&s.database().unwrap()).unwrap_err();
+    fn key_settings_read_current_and_previous_keys() {
+        let key = |b: u8| {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.encode([b; 32])
+        };
+        let previous = format!("{}, {}", key(2), key(3));
+        let s = settings(
+            &[
+                ("CRM_META_TOKEN_KEY", &key(1)),
+                ("CRM_META_TOKEN_KEYS_PREVIOUS", &previous),
+                ("CRM_META_TOKEN_KEY_OLD", &key(4)),
+            ],
+            Some("postgres://localhost/crm"),
+        );
+        let keys = s.key_settings(&s.database().unwrap()).unwrap();
+        assert!(keys.current.is_some() && keys.home.is_none());
+        assert_eq!(keys.previous.len(), 3);
+        let bad = settings(
+            &[("CRM_META_TOKEN_KEYS_PREVIOUS", "nope")],
+            Some("postgres://localhost/crm"),
+        );
+        let err = bad.key_settings(&bad.database().unwrap()).unwrap_err();
+        assert_eq!(err.variable, "CRM_META_TOKEN_KEYS_PREVIOUS");
+        // Without a key, PostgreSQL is refused when the keyring loads.
+        let none = settings(&[], Some("postgres://localhost/crm"));
+        let keys = none.key_settings(&none.database().unwrap()).unwrap();
+        let err = crate::keyring::Keyring::load(keys, &[]).unwrap_err();
         assert_eq!(err.variable, "CRM_META_TOKEN_KEY");
     }
 
@@ -580,10 +638,25 @@ mod tests {
 
     #[test]
     fn graph_urls_and_http_limits_are_validated() {
-        let err = settings(&[("META_GRAPH_URL", "http://graph.example")], None)
+        let err = settings(&[("META_GRAPH_URL", "http://graph.facebook.com")], None)
             .graph()
             .unwrap_err();
         assert!(err.problem.contains("unencrypted"), "{err}");
+        for elsewhere in [
+            "https://graph.example",
+            "https://facebook.com.evil.example",
+            "http://graph.example",
+        ] {
+            let err = settings(&[("META_GRAPH_URL", elsewhere)], None)
+                .graph()
+                .unwrap_err();
+            assert!(err.problem.contains("is not Meta"), "{elsewhere}: {err}");
+        }
+        assert!(
+            settings(&[("META_DIALOG_URL", "https://www.facebook.com")], None)
+                .graph()
+                .is_ok()
+        );
         assert!(
             settings(&[("META_GRAPH_URL", "http://127.0.0.1:9")], None)
                 .graph()

@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     // Every setting this command uses, checked before any I/O.
     let graph = ctx.graph()?;
     let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
+    let keys = ctx.key_settings(&target)?;
     let redirect_uri = redirect_uri(args.redirect_uri.as_deref())?;
     let permissions = match args.config_id.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(id) => Permissions::ConfigId(id.trim().to_owned()),
@@ -51,8 +51,8 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
 
     let store = ctx.store(&target).await?;
+    let cipher = ctx.keyring_for_writing(&store, keys).await?;
     let tenant = store.require_tenant(tenant_id).await?;
-    store.require_same_key(&cipher).await?;
     let existing = store.connection_info(tenant_id).await?;
     if let Some(existing) = &existing {
         let question = format!(

@@ -18,14 +18,35 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     } else {
         Some(ctx.graph()?)
     };
-    let (store, connection) = ctx.open_connection(tenant_id).await?;
-    let meta_user = connection.info.meta_user_id.clone();
+    let target = ctx.database()?;
+    // --keep-remote never decrypts the token, so it needs no key.
+    let keys = match graph {
+        Some(_) => Some(ctx.key_settings(&target)?),
+        None => None,
+    };
+    let store = ctx.store(&target).await?;
+    let (info, stored_as, token) = match keys {
+        Some(keys) => {
+            let keyring = ctx.keyring(&store, keys).await?;
+            let c = ctx.connection(&store, &keyring, tenant_id).await?;
+            (c.info, c.stored_as, Some(c.access_token))
+        }
+        None => {
+            store.require_tenant(tenant_id).await?;
+            let (info, stored_as) = store
+                .connection_sealed(tenant_id)
+                .await?
+                .ok_or(crate::error::NotConnected { tenant_id })?;
+            (info, stored_as, None)
+        }
+    };
+    let meta_user = info.meta_user_id.clone();
     let shared_with = store
         .tenants_sharing_meta_user(&meta_user, tenant_id)
         .await?;
 
     let mut invalidated = Vec::new();
-    if let Some(graph) = &graph {
+    if let (Some(graph), Some(token)) = (&graph, &token) {
         if !shared_with.is_empty() {
             let others = shared_with
                 .iter()
@@ -52,7 +73,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
                 return Err(UserError("disconnect cancelled; nothing changed".into()).into());
             }
         }
-        if let Err(e) = graph.revoke_permissions(&connection.access_token).await {
+        if let Err(e) = graph.revoke_permissions(token).await {
             let already_dead = e.api().is_some_and(|a| a.is_token_problem());
             let hint = if already_dead {
                 "the token is already invalid at Meta, so `--keep-remote` deletes it safely"
@@ -69,11 +90,17 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     let detail = json!({
         "revoked": graph.is_some(),
         "meta_user_id": meta_user,
-        "token_fingerprint": fingerprint(&connection.access_token),
+        "token_fingerprint": token.as_ref().map(fingerprint),
         "invalidated_tenants": invalidated,
     });
+    // Deletes only the token that was read (and revoked): a connection that
+    // a concurrent connect put in its place stays.
     store
-        .delete_connection(tenant_id, &AuditEntry::new(tenant_id, "disconnect", detail))
+        .delete_connection(
+            tenant_id,
+            &stored_as,
+            &AuditEntry::new(tenant_id, "disconnect", detail),
+        )
         .await
         .context("deleting the stored token")?;
     if !invalidated.is_empty() {

@@ -46,10 +46,10 @@ struct JsonLine {
 pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let graph = ctx.graph()?;
     let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
+    let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
     let store = ctx.store(&target).await?;
-    store.require_same_key(&cipher).await?;
+    let cipher = ctx.keyring_for_writing(&store, keys).await?;
 
     let mut input = String::new();
     tokio::io::stdin()

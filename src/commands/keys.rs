@@ -1,92 +1,312 @@
-//! `crm-meta keys rotate [--dry-run]`: every stored token re-sealed under the
-//! key in CRM_META_TOKEN_KEY, read with the one in CRM_META_TOKEN_KEY_OLD,
-//! in one transaction.
+//! `crm-meta keys list` and `crm-meta keys rotate [--dry-run] [--prune]`.
+//!
+//! Rotation never strands a token: the new key is saved durably and marked
+//! current before any row changes; rows then move in batches, each row by
+//! compare-and-swap; old keys stay until `--prune` sees, with writers held
+//! off, that no row uses them. Killed at any instant, every row still opens
+//! with the keys on disk, and running it again completes.
 
 use anyhow::Result;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Context;
-use crate::crypto::{TokenCipher, TokenKey};
+use crate::crypto::TokenKey;
 use crate::error::{ConfigError, Exit, UserError};
-use crate::settings::DatabaseTarget;
+use crate::keyring::{Inventory, Keyring};
+use crate::output::new_table;
 
-pub async fn rotate(ctx: &Context, dry_run: bool) -> Result<Exit> {
+/// Rows re-encrypted per transaction.
+const BATCH: usize = 500;
+/// Passes over the table: a writer that loaded an old key before the
+/// rotation may add a row under it behind the first pass.
+const PASSES: usize = 3;
+
+#[derive(Serialize)]
+struct KeyView {
+    key_id: String,
+    current: bool,
+    present: bool,
+    /// The file or variable that supplies it; null when missing.
+    source: Option<String>,
+    rows: i64,
+}
+
+#[derive(Serialize)]
+struct KeysReport {
+    keys: Vec<KeyView>,
+}
+
+/// `keys list`: needs no key to be valid, and generates none.
+pub async fn list(ctx: &Context) -> Result<Exit> {
     let target = ctx.database()?;
-    let new_key = ctx.settings.explicit_token_key()?.ok_or_else(|| {
-        ConfigError::new(
-            "CRM_META_TOKEN_KEY",
-            "not set; `keys rotate` re-encrypts every token under the key it names",
-            "Set CRM_META_TOKEN_KEY to the new key (`openssl rand -base64 32`) and CRM_META_TOKEN_KEY_OLD to the current one.",
-        )
-    })?;
-    // The embedded store's generated key is the old key unless one is named.
-    let generated = matches!(target, DatabaseTarget::Sqlite { .. })
-        && ctx.settings.generated_key_path().is_ok_and(|p| p.exists());
-    let old_key = match ctx.settings.old_token_key()? {
-        Some(old) => Some(old),
-        None if generated => Some(TokenKey::load_file(
-            &ctx.settings.generated_key_path()?,
-            "CRM_META_TOKEN_KEY_OLD",
-        )?),
-        None => None,
-    };
-    let cipher = TokenCipher::new(new_key.clone()).with_old_key(old_key);
+    let settings = ctx.settings.key_settings(&target)?;
     let store = ctx.store(&target).await?;
-    let by_key = store.key_ids().await?;
-    let known = |id: &str| id == cipher.current_key_id() || Some(id) == cipher.old_key_id();
-    if let Some((unknown, count)) = by_key.iter().find(|(id, _)| !known(id)) {
+    let usage = store.key_ids().await?;
+    store.close().await;
+    let inventory = Inventory::read(&settings)?;
+    let mut keys: Vec<KeyView> = inventory
+        .held
+        .iter()
+        .map(|h| KeyView {
+            key_id: h.key.id().to_owned(),
+            current: inventory.current.as_deref() == Some(h.key.id()),
+            present: true,
+            source: Some(h.source.clone()),
+            rows: 0,
+        })
+        .collect();
+    let missing_current = inventory.current.as_ref().filter(|id| !inventory.holds(id));
+    for id in missing_current
+        .into_iter()
+        .chain(usage.iter().map(|(id, _)| id))
+    {
+        if !keys.iter().any(|k| &k.key_id == id) {
+            keys.push(KeyView {
+                key_id: id.clone(),
+                current: inventory.current.as_ref() == Some(id),
+                present: false,
+                source: None,
+                rows: 0,
+            });
+        }
+    }
+    for key in &mut keys {
+        key.rows = usage
+            .iter()
+            .find(|(id, _)| *id == key.key_id)
+            .map_or(0, |(_, n)| *n);
+    }
+    keys.sort_by(|a, b| b.current.cmp(&a.current).then(a.key_id.cmp(&b.key_id)));
+    let missing = keys.iter().filter(|k| !k.present && k.rows > 0).count();
+
+    if ctx.printer.is_json() {
+        ctx.printer.json(&KeysReport { keys })?;
+    } else {
+        let mut table = new_table(["KEY ID", "CURRENT", "PRESENT", "TOKENS", "SOURCE"]);
+        for k in &keys {
+            table.add_row([
+                k.key_id.clone(),
+                if k.current { "yes" } else { "" }.to_owned(),
+                if k.present { "yes" } else { "MISSING" }.to_owned(),
+                k.rows.to_string(),
+                k.source.clone().unwrap_or_default(),
+            ]);
+        }
+        ctx.printer.table(&table);
+        if missing > 0 {
+            ctx.printer.warn(format!(
+                "{missing} key(s) that stored tokens use are missing: restore them (key file or CRM_META_TOKEN_KEYS_PREVIOUS) before those tenants can be used"
+            ));
+        }
+    }
+    Ok(if missing > 0 {
+        Exit::Problem
+    } else {
+        Exit::Success
+    })
+}
+
+#[derive(Serialize)]
+struct RotateReport {
+    dry_run: bool,
+    /// The key every token is (or would be) under afterwards.
+    to_key_id: String,
+    tokens: i64,
+    /// Rows not yet under that key (dry run) …
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_move: Option<i64>,
+    /// … or moved by this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    moved: Option<usize>,
+    /// Key files deleted by `--prune` (or that it would delete).
+    pruned: Vec<String>,
+    /// Keys from variables that no row uses any more: remove them there.
+    unused_variables: Vec<String>,
+}
+
+pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
+    let target = ctx.database()?;
+    let settings = ctx.key_settings(&target)?;
+    let store = ctx.store(&target).await?;
+    let usage = store.key_ids().await?;
+    let inventory = Inventory::read(&settings)?;
+    if let Some((id, count)) = usage.iter().find(|(id, _)| !inventory.holds(id)) {
         return Err(UserError(format!(
-            "{count} token(s) are sealed with key {unknown}, which is neither CRM_META_TOKEN_KEY ({}) nor CRM_META_TOKEN_KEY_OLD ({}); set CRM_META_TOKEN_KEY_OLD to that key",
-            cipher.current_key_id(),
-            cipher.old_key_id().unwrap_or("unset")
+            "{count} token(s) are sealed with key {id}, which crm-meta does not hold; nothing was changed. \
+             Restore it (its key file, or CRM_META_TOKEN_KEYS_PREVIOUS) and run `crm-meta keys rotate` again; \
+             `crm-meta keys list` shows every key the rows need"
         ))
         .into());
     }
-    let to_move: i64 = by_key
+    let total: i64 = usage.iter().map(|(_, n)| n).sum();
+
+    // The new current key: the variable's when set (a no-op if it already
+    // is current), else a fresh one for the embedded store.
+    let new_key = match (&settings.current, &inventory.dir) {
+        (Some((key, _)), _) => key.clone(),
+        (None, Some(_)) => TokenKey::generate(),
+        (None, None) => unreachable_without_key()?,
+    };
+    if dry_run {
+        // Every row must open now; a dry run that cannot read one says so.
+        // Nothing is written, not even a key.
+        let keyring = Keyring::new(new_key.clone())
+            .with_previous(inventory.held.iter().map(|h| h.key.clone()));
+        store.tokens(&keyring).await?;
+        let to_move: i64 = usage
+            .iter()
+            .filter(|(id, _)| *id != new_key.id())
+            .map(|(_, n)| n)
+            .sum();
+        store.close().await;
+        let report = RotateReport {
+            dry_run: true,
+            to_key_id: new_key.id().to_owned(),
+            tokens: total,
+            to_move: Some(to_move),
+            moved: None,
+            pruned: Vec::new(),
+            unused_variables: Vec::new(),
+        };
+        return show(ctx, &report);
+    }
+
+    if let Some(dir) = &inventory.dir {
+        dir.save(&new_key).map_err(|e| cannot_save(dir.path(), e))?;
+        crash_point("key_saved");
+        dir.mark_current(new_key.id())
+            .map_err(|e| cannot_save(dir.path(), e))?;
+        crash_point("key_marked");
+    }
+    let keyring = Keyring::load(settings, &usage)?;
+    let mut moved = 0;
+    for _ in 0..PASSES {
+        let mut after = 0;
+        while let Some((last, n)) = store.reseal_batch(&keyring, after, BATCH).await? {
+            moved += n;
+            after = last;
+            crash_point("batch");
+        }
+        let usage = store.key_ids().await?;
+        if usage.iter().all(|(id, _)| id == keyring.current_key_id()) {
+            break;
+        }
+    }
+
+    let (mut pruned, mut unused_variables) = (Vec::new(), Vec::new());
+    if prune {
+        let current = keyring.current_key_id().to_owned();
+        let dir = keyring.dir().cloned();
+        let forgotten = store
+            .with_writes_held(|usage| -> std::io::Result<()> {
+                for held in keyring.held() {
+                    let id = held.key.id();
+                    if id == current || usage.iter().any(|(used, _)| used == id) {
+                        continue;
+                    }
+                    match (&held.path, &dir) {
+                        (Some(_), Some(dir)) => {
+                            crash_point("prune");
+                            dir.forget(held)?;
+                            pruned.push(id.to_owned());
+                        }
+                        _ => unused_variables.push(format!("{id} ({})", held.source)),
+                    }
+                }
+                Ok(())
+            })
+            .await?;
+        forgotten?;
+    }
+    let remaining: i64 = store
+        .key_ids()
+        .await?
         .iter()
-        .filter(|(id, _)| id != cipher.current_key_id())
+        .filter(|(id, _)| id != keyring.current_key_id())
         .map(|(_, n)| n)
         .sum();
-    let total: i64 = by_key.iter().map(|(_, n)| n).sum();
-
-    if dry_run {
-        // Every token must open: a dry run that cannot read one says so now.
-        store.tokens(&cipher).await?;
-        store.close().await;
-        if ctx.printer.is_json() {
-            ctx.printer.json(&json!({ "dry_run": true, "to_key_id": cipher.current_key_id(), "tokens": total, "to_move": to_move }))?;
-        } else {
-            ctx.printer.line(format!(
-                "Dry run: all {total} token(s) decrypt; {to_move} would move to key {}. Nothing was written.",
-                cipher.current_key_id()
-            ));
-        }
-        return Ok(Exit::Success);
-    }
-
-    let moved = store.rotate_keys(&cipher).await?;
     store.close().await;
-    if generated {
-        // The embedded store keeps working without the variable from now on.
-        let path = ctx.settings.generated_key_path()?;
-        new_key.write_file(&path).map_err(|e| {
-            anyhow::anyhow!(
-                "the tokens now use key {}, but {} could not be updated ({e}); keep CRM_META_TOKEN_KEY set",
-                cipher.current_key_id(),
-                path.display()
-            )
-        })?;
-    }
-    if ctx.printer.is_json() {
-        ctx.printer.json(&json!({ "dry_run": false, "to_key_id": cipher.current_key_id(), "tokens": total, "moved": moved }))?;
-    } else {
-        ctx.printer.line(format!(
-            "Re-encrypted {moved} of {total} token(s) under key {}.",
-            cipher.current_key_id()
+    let report = RotateReport {
+        dry_run: false,
+        to_key_id: keyring.current_key_id().to_owned(),
+        tokens: total,
+        to_move: None,
+        moved: Some(moved),
+        pruned,
+        unused_variables,
+    };
+    show(ctx, &report)?;
+    if remaining > 0 {
+        // Writers that loaded an old key kept adding rows under it.
+        ctx.printer.warn(format!(
+            "{remaining} token(s) were written under an older key while this ran; run `crm-meta keys rotate` again"
         ));
-        if !generated {
-            ctx.printer.note("Keep CRM_META_TOKEN_KEY set to the new key everywhere the store is used; CRM_META_TOKEN_KEY_OLD is no longer needed.");
-        }
+        return Ok(Exit::Problem);
     }
     Ok(Exit::Success)
+}
+
+fn show(ctx: &Context, report: &RotateReport) -> Result<Exit> {
+    if ctx.printer.is_json() {
+        ctx.printer.json(report)?;
+        return Ok(Exit::Success);
+    }
+    if report.dry_run {
+        ctx.printer.line(format!(
+            "Dry run: all {} token(s) decrypt; {} would move to key {}. Nothing was written.",
+            report.tokens,
+            report.to_move.unwrap_or(0),
+            report.to_key_id
+        ));
+        return Ok(Exit::Success);
+    }
+    ctx.printer.line(format!(
+        "Re-encrypted {} of {} token(s) under key {}.",
+        report.moved.unwrap_or(0),
+        report.tokens,
+        report.to_key_id
+    ));
+    if !report.pruned.is_empty() {
+        ctx.printer.line(format!(
+            "Forgot unused key(s): {}.",
+            report.pruned.join(", ")
+        ));
+    }
+    for key in &report.unused_variables {
+        ctx.printer.note(format!(
+            "No token uses key {key} any more; remove it from that variable."
+        ));
+    }
+    Ok(Exit::Success)
+}
+
+fn unreachable_without_key() -> Result<TokenKey> {
+    // `key_settings` already refused a PostgreSQL store without a key.
+    Err(ConfigError::new(
+        "CRM_META_TOKEN_KEY",
+        "not set",
+        "Set CRM_META_TOKEN_KEY to the new key (`openssl rand -base64 32`).",
+    )
+    .into())
+}
+
+fn cannot_save(dir: std::path::PathBuf, e: std::io::Error) -> anyhow::Error {
+    ConfigError::new(
+        "CRM_META_HOME",
+        format!(
+            "cannot save the new key in {}: {e}; no token was changed",
+            dir.display()
+        ),
+        "Free some space or fix the directory's permissions, then run `crm-meta keys rotate` again.",
+    )
+    .into()
+}
+
+/// A test hook: `CRM_META_CRASH_AT=<point>` aborts the process at that point
+/// of a rotation, as a power cut or SIGKILL would, so the tests can check
+/// that every point leaves the store readable.
+fn crash_point(point: &str) {
+    if std::env::var("CRM_META_CRASH_AT").is_ok_and(|at| at == point) {
+        std::process::abort();
+    }
 }

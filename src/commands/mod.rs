@@ -25,10 +25,10 @@ use crate::assets::Assets;
 use crate::output::new_table;
 
 use crate::cli::{Cli, Command, GlobalOpts};
-use crate::crypto::TokenCipher;
 use crate::error::{Exit, UserError};
 use crate::graph::versions::{self, Lifecycle};
 use crate::graph::{GraphClient, RetryPolicy};
+use crate::keyring::{KeySettings, Keyring};
 use crate::output::Printer;
 use crate::settings::{DatabaseTarget, Settings};
 use crate::store::Connection;
@@ -57,14 +57,58 @@ impl Context {
         Ok(self.settings.database()?)
     }
 
-    /// Opens the store for a command that reads or writes tenants.
+    /// Opens the store for a command that reads or writes tenants. An
+    /// embedded store in a directory other users can enter draws a warning.
     pub async fn store(&self, target: &DatabaseTarget) -> Result<Store> {
+        if let DatabaseTarget::Sqlite { path } = target {
+            let mut dirs: Vec<std::path::PathBuf> =
+                path.parent().map(Into::into).into_iter().collect();
+            dirs.extend(self.settings.home().ok());
+            dirs.dedup();
+            for dir in dirs {
+                if let Some(mode) = crate::crypto::shared_dir_mode(&dir) {
+                    self.printer.warn(format!(
+                        "{} can be entered by other users (mode {mode:o}); it holds the token store. Run `chmod 700 {}`.",
+                        dir.display(),
+                        dir.display()
+                    ));
+                }
+            }
+        }
         Ok(Store::open(target).await?)
     }
 
-    /// The cipher for stored tokens (resolving, or generating, the key).
-    pub fn cipher(&self, target: &DatabaseTarget) -> Result<TokenCipher> {
-        Ok(TokenCipher::new(self.settings.token_key(target)?))
+    /// The keys the settings name, checked before any I/O.
+    pub fn key_settings(&self, target: &DatabaseTarget) -> Result<KeySettings> {
+        let keys = self.settings.key_settings(target)?;
+        keys.check()?;
+        Ok(keys)
+    }
+
+    /// The keyring for stored tokens: every key a row may use, and the
+    /// current one (generated only for an empty embedded store).
+    pub async fn keyring(&self, store: &Store, keys: KeySettings) -> Result<Keyring> {
+        let usage = store.key_ids().await?;
+        Ok(Keyring::load(keys, &usage)?)
+    }
+
+    /// The keyring for a command that stores tokens. It must hold every key
+    /// the stored rows use: a run configured with only some of them is
+    /// likely on the wrong key, and writing would split the store between
+    /// keys that no single machine holds.
+    pub async fn keyring_for_writing(&self, store: &Store, keys: KeySettings) -> Result<Keyring> {
+        let usage = store.key_ids().await?;
+        let keyring = Keyring::load(keys, &usage)?;
+        if let Some((id, count)) = usage.iter().find(|(id, _)| !keyring.holds(id)) {
+            return Err(UserError(format!(
+                "{count} stored token(s) use key {id}, which this run does not hold (its current key is {}); \
+                 nothing was stored. Set CRM_META_TOKEN_KEY to the store's key, or add key {id} to CRM_META_TOKEN_KEYS_PREVIOUS \
+                 (`crm-meta keys list` shows every key the rows use)",
+                keyring.current_key_id()
+            ))
+            .into());
+        }
+        Ok(keyring)
     }
 
     /// The Graph client, from the app and endpoint settings.
@@ -101,7 +145,7 @@ impl Context {
     pub async fn connection(
         &self,
         store: &Store,
-        cipher: &TokenCipher,
+        cipher: &Keyring,
         tenant_id: i32,
     ) -> Result<Connection> {
         store.require_tenant(tenant_id).await?;
@@ -115,8 +159,9 @@ impl Context {
     /// commands that act on one tenant.
     pub async fn open_connection(&self, tenant_id: i32) -> Result<(Store, Connection)> {
         let target = self.database()?;
-        let cipher = self.cipher(&target)?;
+        let keys = self.key_settings(&target)?;
         let store = self.store(&target).await?;
+        let cipher = self.keyring(&store, keys).await?;
         let connection = self.connection(&store, &cipher, tenant_id).await?;
         Ok((store, connection))
     }
@@ -157,9 +202,10 @@ pub async fn run(cli: Cli, settings: Settings, printer: Printer) -> Result<Exit>
         Command::Import(args) => import::run(&ctx, args).await,
         Command::Select(args) => select::run(&ctx, args).await,
         Command::Refresh(args) => refresh::run(&ctx, args).await,
-        Command::Keys(crate::cli::KeysCommand::Rotate { dry_run }) => {
-            keys::rotate(&ctx, dry_run).await
+        Command::Keys(crate::cli::KeysCommand::Rotate { dry_run, prune }) => {
+            keys::rotate(&ctx, dry_run, prune).await
         }
+        Command::Keys(crate::cli::KeysCommand::List) => keys::list(&ctx).await,
     }
 }
 

@@ -49,9 +49,9 @@ struct Row {
 pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
     let graph = ctx.graph()?;
     let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
+    let keys = ctx.key_settings(&target)?;
     let store = ctx.store(&target).await?;
-    store.require_same_key(&cipher).await?;
+    let cipher = ctx.keyring_for_writing(&store, keys).await?;
     let now = Utc::now();
     // A token Meta will not extend needs consent once it is this close to expiring.
     let consent_horizon = now
@@ -194,7 +194,7 @@ enum Refused {
 /// One exchange; the new token is stored only if its expiry moves later.
 async fn extend(
     store: &Store,
-    cipher: &crate::crypto::TokenCipher,
+    cipher: &crate::keyring::Keyring,
     graph: &GraphClient,
     connection: &Connection,
     now: DateTime<Utc>,

@@ -20,9 +20,10 @@ const CONCURRENCY: usize = 8;
 pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     let graph = ctx.graph()?;
     let target = ctx.database()?;
-    let cipher = ctx.cipher(&target)?;
+    let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
     let store = ctx.store(&target).await?;
+    let cipher = ctx.keyring(&store, keys).await?;
     let connections = match args.tenant {
         Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
         None => store.connections(&cipher).await?,

@@ -4,7 +4,7 @@
 //! Both backends run the same SQL (`$N` placeholders work on both), so every
 //! operation is written once and [`with_pool!`] instantiates it per backend.
 //! Tokens go in and come out as [`SecretString`]: they are sealed with the
-//! [`TokenCipher`] on the way in and opened on the way out, so nothing outside
+//! [`Keyring`] on the way in and opened on the way out, so nothing outside
 //! this module ever sees ciphertext or could write a plaintext token. Every
 //! statement on a tenant's rows is keyed by that tenant's id.
 
@@ -26,7 +26,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub use migrations::{MigrationInfo, MigrationStatus};
 
-use crate::crypto::{CryptoError, SealedToken, TokenCipher, create_private_dir};
+use crate::crypto::{CryptoError, SealedToken, create_private_dir};
+use crate::keyring::Keyring;
 use crate::settings::DatabaseTarget;
 use crate::status::TokenStatus;
 
@@ -80,17 +81,12 @@ pub enum StoreError {
     UnknownTenant(i32),
     #[error("tenant {0} already exists")]
     TenantExists(i32),
-    #[error(
-        "{count} stored token(s) are sealed with key {stored_key_id}, but CRM_META_TOKEN_KEY is key {configured_key_id}; \
-         set CRM_META_TOKEN_KEY to the store's key, or move the store to the new key with `crm-meta keys rotate` (old key in CRM_META_TOKEN_KEY_OLD)"
-    )]
-    KeyMismatch {
-        stored_key_id: String,
-        count: i64,
-        configured_key_id: String,
-    },
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error(
+        "the connection of tenant {0} changed while this command ran (a connect, refresh or import replaced it); nothing was deleted"
+    )]
+    ConnectionChanged(i32),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -115,8 +111,8 @@ impl StoreError {
             StoreError::Migration(_) => "migration_failed",
             StoreError::UnknownTenant(_) => "unknown_tenant",
             StoreError::TenantExists(_) => "tenant_exists",
-            StoreError::KeyMismatch { .. } => "wrong_key",
             StoreError::Crypto(e) => e.kind(),
+            StoreError::ConnectionChanged(_) => "connection_changed",
             StoreError::Database(_) => "database",
         }
     }
@@ -329,7 +325,7 @@ impl ConnectionRow {
         }
     }
 
-    fn open(self, cipher: &TokenCipher) -> Result<Connection, CryptoError> {
+    fn open(self, cipher: &Keyring) -> Result<Connection, CryptoError> {
         let access_token = cipher.open(self.tenant_id, &self.sealed())?;
         let stored_as = StoredAs(self.access_token.clone());
         Ok(Connection {
@@ -439,6 +435,35 @@ macro_rules! insert_audit {
     };
 }
 
+/// A multi-row insert of `rows` audit entries, for [`insert_audits!`].
+fn insert_audits_sql(rows: usize) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| format!("({})", placeholders(r * 5 + 1, 5)))
+        .collect();
+    format!(
+        "INSERT INTO meta_audit_log (tenant_id, action, actor, detail, created_at) VALUES {}",
+        values.join(", ")
+    )
+}
+
+/// Inserts audit entries, all stamped `$now`, in one statement.
+macro_rules! insert_audits {
+    ($tx:expr, $entries:expr, $now:expr) => {{
+        let entries = $entries;
+        let sql = insert_audits_sql(entries.len());
+        let mut query = sqlx::query(&sql);
+        for entry in entries {
+            query = query
+                .bind(entry.tenant_id)
+                .bind(&entry.action)
+                .bind(&entry.actor)
+                .bind(Json(&entry.detail))
+                .bind($now);
+        }
+        query.execute(&mut *$tx).await?;
+    }};
+}
+
 /// Runs one statement and, when it changed a row, its audit entry, in one
 /// write transaction; evaluates to whether a row changed.
 macro_rules! change_with_audit {
@@ -487,6 +512,9 @@ impl Store {
                 // The first connection may switch the file to WAL, which needs
                 // it to itself: concurrent first uses take turns.
                 let _lock = lock_sqlite(path).await?;
+                // SQLite gives the -wal and -shm files the database file's
+                // mode, so a private database file keeps all three private.
+                make_private_file(path).map_err(|e| connect_error(sqlx::Error::Io(e)))?;
                 let pool = SqlitePoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
@@ -587,17 +615,17 @@ impl Store {
     /// survive a replacement only when the Meta user is the same.
     pub async fn upsert_connection(
         &self,
-        cipher: &TokenCipher,
+        cipher: &Keyring,
         conn: &NewConnection,
         audit: &AuditEntry,
     ) -> Result<Upserted, StoreError> {
         const EXISTS: &str = "SELECT COUNT(*) FROM meta_tokens WHERE tenant_id = $1";
         let upsert = upsert_sql(1);
         debug_assert_eq!(conn.tenant_id, audit.tenant_id);
-        let sealed = cipher.seal(conn.tenant_id, &conn.access_token)?;
         let now = Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
+            let sealed = cipher.seal(conn.tenant_id, &conn.access_token)?;
             let existing: i64 = sqlx::query_scalar(EXISTS).bind(conn.tenant_id).fetch_one(&mut *tx).await?;
             bind_connection!(sqlx::query(&upsert), conn, sealed, now, audit.actor)
                 .execute(&mut *tx)
@@ -614,16 +642,18 @@ impl Store {
     /// nothing: an unknown tenant fails the whole call.
     pub async fn upsert_connections(
         &self,
-        cipher: &TokenCipher,
+        cipher: &Keyring,
         rows: &[(NewConnection, AuditEntry)],
     ) -> Result<Vec<Upserted>, StoreError> {
-        let sealed: Vec<SealedToken> = rows
-            .iter()
-            .map(|(c, _)| cipher.seal(c.tenant_id, &c.access_token))
-            .collect::<Result<_, _>>()?;
         let now = Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
+            // Sealed inside the write transaction: see `Keyring::write_key`.
+            let key = cipher.write_key()?;
+            let sealed: Vec<SealedToken> = rows
+                .iter()
+                .map(|(c, _)| key.seal(c.tenant_id, &c.access_token))
+                .collect::<Result<_, _>>()?;
             let mut existing = std::collections::HashSet::new();
             for chunk in rows.chunks(self.rows_per_statement() * 4) {
                 let sql = format!("SELECT tenant_id FROM meta_tokens WHERE tenant_id IN ({})", placeholders(1, chunk.len()));
@@ -640,15 +670,7 @@ impl Store {
                     query = bind_connection!(query, conn, sealed, now, audit.actor);
                 }
                 query.execute(&mut *tx).await?;
-                let audit_sql = format!(
-                    "INSERT INTO meta_audit_log (tenant_id, action, actor, detail, created_at) VALUES {}",
-                    (0..chunk.len()).map(|r| format!("({})", placeholders(r * 5 + 1, 5))).collect::<Vec<_>>().join(", ")
-                );
-                let mut audit_query = sqlx::query(&audit_sql);
-                for (_, audit) in chunk {
-                    audit_query = audit_query.bind(audit.tenant_id).bind(&audit.action).bind(&audit.actor).bind(Json(&audit.detail)).bind(now);
-                }
-                audit_query.execute(&mut *tx).await?;
+                insert_audits!(tx, chunk.iter().map(|(_, audit)| audit).collect::<Vec<_>>(), now);
             }
             tx.commit().await?;
             Ok(rows.iter().map(|(c, _)| if existing.contains(&c.tenant_id) { Upserted::Updated } else { Upserted::Inserted }).collect())
@@ -657,7 +679,7 @@ impl Store {
 
     /// Every stored token with its tenant and Meta user, without the heavier
     /// columns (for `audit`, which checks thousands).
-    pub async fn tokens(&self, cipher: &TokenCipher) -> Result<Vec<StoredToken>, StoreError> {
+    pub async fn tokens(&self, cipher: &Keyring) -> Result<Vec<StoredToken>, StoreError> {
         const SQL: &str = "SELECT tenant_id, access_token, token_key_id, meta_user_id FROM meta_tokens ORDER BY tenant_id";
         let rows: Vec<(i32, String, String, String)> =
             with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
@@ -719,11 +741,23 @@ impl Store {
     /// A tenant's connection with its token decrypted, if it has one.
     pub async fn connection(
         &self,
-        cipher: &TokenCipher,
+        cipher: &Keyring,
         tenant_id: i32,
     ) -> Result<Option<Connection>, StoreError> {
         let row = self.connection_row(tenant_id).await?;
         Ok(row.map(|r| r.open(cipher)).transpose()?)
+    }
+
+    /// A tenant's connection and which token it holds, without decrypting
+    /// it (for a `disconnect --keep-remote`, which needs no key).
+    pub async fn connection_sealed(
+        &self,
+        tenant_id: i32,
+    ) -> Result<Option<(ConnectionInfo, StoredAs)>, StoreError> {
+        Ok(self.connection_row(tenant_id).await?.map(|row| {
+            let stored_as = StoredAs(row.access_token.clone());
+            (row.into_info(), stored_as)
+        }))
     }
 
     /// A tenant's connection without decrypting its token.
@@ -757,7 +791,7 @@ impl Store {
     /// Every connection with its token decrypted, by tenant id. A token that
     /// does not decrypt fails the whole call: a wrong key must not look like
     /// an empty fleet.
-    pub async fn connections(&self, cipher: &TokenCipher) -> Result<Vec<Connection>, StoreError> {
+    pub async fn connections(&self, cipher: &Keyring) -> Result<Vec<Connection>, StoreError> {
         let rows = self.connection_rows().await?;
         Ok(rows
             .into_iter()
@@ -836,7 +870,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub async fn store_refreshed_token(
         &self,
-        cipher: &TokenCipher,
+        cipher: &Keyring,
         tenant_id: i32,
         previous: &SecretString,
         token: &SecretString,
@@ -857,10 +891,10 @@ impl Store {
                 "SELECT access_token, token_key_id FROM meta_tokens WHERE tenant_id = $1 FOR UPDATE"
             }
         };
-        let sealed = cipher.seal(tenant_id, token)?;
         let now = Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
+            let sealed = cipher.seal(tenant_id, token)?;
             let row: Option<(String, String)> = sqlx::query_as(current).bind(tenant_id).fetch_optional(&mut *tx).await?;
             let Some((ciphertext, key_id)) = row else { return Ok(false) };
             let stored = cipher.open(tenant_id, &SealedToken { ciphertext, key_id })?;
@@ -893,56 +927,97 @@ impl Store {
         Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
     }
 
-    /// Refuses to write tokens under a key other than the one the stored
-    /// tokens use: a store sealed under two keys is one lost key away from
-    /// losing tenants. `keys rotate` is the way to change keys.
-    pub async fn require_same_key(&self, cipher: &TokenCipher) -> Result<(), StoreError> {
-        let other = self
-            .key_ids()
-            .await?
-            .into_iter()
-            .find(|(id, _)| id != cipher.current_key_id());
-        match other {
-            None => Ok(()),
-            Some((stored_key_id, count)) => Err(StoreError::KeyMismatch {
-                stored_key_id,
-                count,
-                configured_key_id: cipher.current_key_id().to_owned(),
-            }),
-        }
+    /// Runs `f` on the key usage while no other process can write tokens
+    /// (SQLite's write lock; a PostgreSQL table lock that still lets readers
+    /// in), so a key `f` forgets cannot gain a row meanwhile.
+    pub async fn with_writes_held<T>(
+        &self,
+        f: impl FnOnce(&[(String, i64)]) -> T,
+    ) -> Result<T, StoreError> {
+        const USAGE: &str = "SELECT token_key_id, COUNT(*) FROM meta_tokens GROUP BY token_key_id ORDER BY token_key_id";
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            if let Store::Postgres(_) = self {
+                sqlx::query("LOCK TABLE meta_tokens IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let usage: Vec<(String, i64)> = sqlx::query_as(USAGE).fetch_all(&mut *tx).await?;
+            let result = f(&usage);
+            tx.commit().await?;
+            Ok(result)
+        })
     }
 
-    /// Re-seals every token under the cipher's current key, each with a
-    /// `rotate` audit row, in one transaction: an interruption leaves every
-    /// token under its old key. Returns how many tokens moved.
-    pub async fn rotate_keys(&self, cipher: &TokenCipher) -> Result<usize, StoreError> {
-        const SELECT: &str =
-            "SELECT tenant_id, access_token, token_key_id FROM meta_tokens ORDER BY tenant_id";
-        const UPDATE: &str = "UPDATE meta_tokens SET access_token = $2, token_key_id = $3 WHERE tenant_id = $1 AND token_key_id = $4";
+    /// Re-seals under the keyring's write key up to `limit` rows that use
+    /// another key, from tenant ids above `after`, each with a `rotate` audit
+    /// row, in one transaction. Each row changes only if it still holds the
+    /// ciphertext that was read (and PostgreSQL locks them while it works),
+    /// so a concurrent writer's token is never overwritten. Returns the last
+    /// tenant id seen and how many rows moved, or `None` past the last row.
+    pub async fn reseal_batch(
+        &self,
+        cipher: &Keyring,
+        after: i32,
+        limit: usize,
+    ) -> Result<Option<(i32, usize)>, StoreError> {
+        let select = format!(
+            "SELECT tenant_id, access_token, token_key_id FROM meta_tokens \
+             WHERE token_key_id <> $1 AND tenant_id > $2 ORDER BY tenant_id LIMIT {limit}{}",
+            match self {
+                Store::Sqlite(_) => "",
+                Store::Postgres(_) => " FOR UPDATE",
+            }
+        );
         let now = Utc::now();
         let actor = whoami::username();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
-            let rows: Vec<(i32, String, String)> = sqlx::query_as(SELECT).fetch_all(&mut *tx).await?;
+            let key = cipher.write_key()?;
+            let rows: Vec<(i32, String, String)> = sqlx::query_as(&select)
+                .bind(key.id())
+                .bind(after)
+                .fetch_all(&mut *tx)
+                .await?;
+            let Some(&(last, _, _)) = rows.last() else { return Ok(None) };
             let mut moved = 0;
-            for (tenant_id, ciphertext, key_id) in rows {
-                if key_id == cipher.current_key_id() {
-                    continue;
+            for chunk in rows.chunks(self.rows_per_statement()) {
+                let mut resealed = Vec::with_capacity(chunk.len());
+                for (tenant_id, ciphertext, key_id) in chunk {
+                    let sealed = SealedToken { ciphertext: ciphertext.clone(), key_id: key_id.clone() };
+                    let token = cipher.open(*tenant_id, &sealed)?;
+                    resealed.push((*tenant_id, ciphertext, key.seal(*tenant_id, &token)?.ciphertext));
                 }
-                let token = cipher.open(tenant_id, &SealedToken { ciphertext, key_id: key_id.clone() })?;
-                let sealed = cipher.seal(tenant_id, &token)?;
-                sqlx::query(UPDATE).bind(tenant_id).bind(&sealed.ciphertext).bind(&sealed.key_id).bind(&key_id).execute(&mut *tx).await?;
-                let audit = AuditEntry {
-                    tenant_id,
-                    action: "rotate".into(),
-                    actor: actor.clone(),
-                    detail: serde_json::json!({ "from_key_id": key_id, "to_key_id": sealed.key_id }),
-                };
-                insert_audit!(audit, now).execute(&mut *tx).await?;
-                moved += 1;
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|r| format!("(CAST(${} AS INTEGER), CAST(${} AS TEXT), CAST(${} AS TEXT))", 2 + 3 * r, 3 + 3 * r, 4 + 3 * r))
+                    .collect();
+                let update = format!(
+                    "WITH v(tenant_id, old_token, new_token) AS (VALUES {}) \
+                     UPDATE meta_tokens SET access_token = v.new_token, token_key_id = $1 FROM v \
+                     WHERE meta_tokens.tenant_id = v.tenant_id AND meta_tokens.access_token = v.old_token \
+                     RETURNING meta_tokens.tenant_id",
+                    values.join(", ")
+                );
+                let mut query = sqlx::query_scalar::<_, i32>(&update).bind(key.id());
+                for (tenant_id, old, new) in &resealed {
+                    query = query.bind(*tenant_id).bind(old.as_str()).bind(new.as_str());
+                }
+                let changed: Vec<i32> = query.fetch_all(&mut *tx).await?;
+                let entries: Vec<AuditEntry> = chunk
+                    .iter()
+                    .filter(|(tenant_id, _, _)| changed.contains(tenant_id))
+                    .map(|(tenant_id, _, from)| AuditEntry {
+                        tenant_id: *tenant_id,
+                        action: "rotate".into(),
+                        actor: actor.clone(),
+                        detail: serde_json::json!({ "from_key_id": from, "to_key_id": key.id() }),
+                    })
+                    .collect();
+                if !entries.is_empty() {
+                    insert_audits!(tx, &entries, now);
+                }
+                moved += changed.len();
             }
             tx.commit().await?;
-            Ok(moved)
+            Ok(Some((last, moved)))
         })
     }
 
@@ -965,15 +1040,28 @@ impl Store {
     }
 
     /// Deletes a tenant's connection and writes its audit entry, in one
-    /// transaction. Returns whether there was a connection.
+    /// transaction, only if the row still holds the token `stored_as` names:
+    /// a connection replaced meanwhile is not the one the caller revoked, so
+    /// it stays, and the answer is [`StoreError::ConnectionChanged`].
     pub async fn delete_connection(
         &self,
         tenant_id: i32,
+        stored_as: &StoredAs,
         audit: &AuditEntry,
-    ) -> Result<bool, StoreError> {
-        const SQL: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1";
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1 AND access_token = $2";
         let now = Utc::now();
-        change_with_audit!(self, audit, now, sqlx::query(SQL).bind(tenant_id))
+        let deleted: Result<bool, StoreError> = change_with_audit!(
+            self,
+            audit,
+            now,
+            sqlx::query(SQL).bind(tenant_id).bind(&stored_as.0)
+        );
+        if deleted? {
+            Ok(())
+        } else {
+            Err(StoreError::ConnectionChanged(tenant_id))
+        }
     }
 
     // ---- audit log ----
@@ -1011,11 +1099,11 @@ impl Store {
 pub(crate) async fn lock_sqlite(database: &Path) -> Result<std::fs::File, StoreError> {
     let path = database.with_extension("db-lock");
     tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(&path)?;
         file.lock()?;
         Ok(file)
     })
@@ -1024,12 +1112,44 @@ pub(crate) async fn lock_sqlite(database: &Path) -> Result<std::fs::File, StoreE
     .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))
 }
 
+/// Creates the database file readable by its owner only (whatever the
+/// umask), and takes group and other access away from an existing one and
+/// its -wal and -shm files: they hold tenant names, Meta user ids and the
+/// audit log.
+fn make_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    drop(options.open(path)?);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let mut shm = path.as_os_str().to_owned();
+        shm.push("-shm");
+        for file in [path.as_os_str().to_owned(), wal, shm] {
+            match std::fs::metadata(&file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => std::fs::set_permissions(
+                    &file,
+                    std::fs::Permissions::from_mode(meta.permissions().mode() & 0o700),
+                )?,
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 fn sqlite_options(path: &Path) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL: a commit survives power loss before the command goes on, so
+        // a rotation's prune can never outlive the commits it relies on.
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(30))
 }

@@ -52,15 +52,14 @@ async fn connect_token(s: &Setup, cli: &Cli, tenant: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_key_is_named_and_overwrites_nothing() {
-    let s = setup(World::demo(1, 1), &["7", "8"]).await;
+    let (_db, s) = crate::support::fake_env_on_postgres(World::demo(1, 1), &["7", "8"]).await;
     connect_token(&s, &s.cli, "7").await;
     let before = s.cli.run_async(&["--json", "tenants", "list"]).await.stdout;
-    let wrong = s.cli_with(&[("CRM_META_TOKEN_KEY", &key_b64(77))]);
-    assert_clean_failure(
-        &wrong.run_async(&["test-connection", "--tenant", "7"]).await,
-        1,
-        "CRM_META_TOKEN_KEY",
-    );
+    let wrong = s.cli.clone().env("CRM_META_TOKEN_KEY", &key_b64(77));
+    let stored_key = crate::support::cipher(7).current_key_id().to_owned();
+    let run = wrong.run_async(&["test-connection", "--tenant", "7"]).await;
+    assert_clean_failure(&run, 1, "CRM_META_TOKEN_KEYS_PREVIOUS");
+    assert!(run.stderr.contains(&stored_key), "{}", run.stderr);
     let token = s
         .fake
         .world()
@@ -71,7 +70,8 @@ async fn a_wrong_key_is_named_and_overwrites_nothing() {
             &token,
         )
         .await;
-    assert_clean_failure(&run, 1, "keys rotate");
+    assert_clean_failure(&run, 1, "nothing was stored");
+    assert!(run.stderr.contains(&stored_key), "{}", run.stderr);
     assert_eq!(
         s.cli.run_async(&["--json", "tenants", "list"]).await.stdout,
         before,
@@ -110,8 +110,10 @@ async fn corrupted_ciphertext_is_reported_not_guessed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_file_others_can_read_is_refused() {
     let s = setup(World::demo(1, 1), &["7"]).await;
-    let key = s.cli.home.join("crm-meta/token.key");
     connect_token(&s, &s.cli, "7").await;
+    let key = crate::support::key_files(&s.cli.home.join("crm-meta"))
+        .pop()
+        .expect("a key file");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -507,7 +509,7 @@ async fn no_secret_appears_in_output_logs_or_the_audit_log() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn keys_rotate_moves_every_token_in_one_transaction() {
+async fn keys_rotate_moves_every_token_and_keeps_the_old_key_until_pruned() {
     let db = PgDb::new().await;
     let s = setup(World::demo(1, 1), &[]).await;
     let old = s.cli_with(&[
@@ -524,7 +526,7 @@ async fn keys_rotate_moves_every_token_in_one_transaction() {
     let rotating = s.cli_with(&[
         ("DATABASE_URL", &db.url),
         ("CRM_META_TOKEN_KEY", &key_b64(2)),
-        ("CRM_META_TOKEN_KEY_OLD", &key_b64(1)),
+        ("CRM_META_TOKEN_KEYS_PREVIOUS", &key_b64(1)),
     ]);
     let new = s.cli_with(&[
         ("DATABASE_URL", &db.url),
@@ -535,7 +537,7 @@ async fn keys_rotate_moves_every_token_in_one_transaction() {
     assert_clean_failure(
         &new.run_async(&["keys", "rotate"]).await,
         1,
-        "CRM_META_TOKEN_KEY_OLD",
+        "CRM_META_TOKEN_KEYS_PREVIOUS",
     );
     let dry = rotating
         .run_async(&["--json", "keys", "rotate", "--dry-run"])
@@ -552,10 +554,11 @@ async fn keys_rotate_moves_every_token_in_one_transaction() {
     new.run_async(&["test-connection", "--all"])
         .await
         .assert_code(0);
+    // A machine still on the old key is told which key it lacks.
     assert_clean_failure(
         &old.run_async(&["test-connection", "--all"]).await,
         1,
-        "CRM_META_TOKEN_KEY",
+        "CRM_META_TOKEN_KEYS_PREVIOUS",
     );
     let rows: i64 = db
         .scalar("SELECT COUNT(*) FROM meta_audit_log WHERE action = 'rotate'")
@@ -565,13 +568,17 @@ async fn keys_rotate_moves_every_token_in_one_transaction() {
         .scalar("SELECT COUNT(DISTINCT token_key_id) FROM meta_tokens")
         .await;
     assert_eq!(keys, 1);
-    // Again: nothing to move.
-    assert_eq!(
-        rotating
-            .run_async(&["--json", "keys", "rotate"])
-            .await
-            .json()["moved"],
-        0
+    // Again: nothing to move; --prune names the variable's key no row uses.
+    let again = rotating
+        .run_async(&["--json", "keys", "rotate", "--prune"])
+        .await;
+    again.assert_code(0);
+    assert_eq!(again.json()["moved"], 0);
+    let unused = again.json()["unused_variables"].to_string();
+    assert!(
+        unused.contains(crate::support::cipher(1).current_key_id())
+            && unused.contains("CRM_META_TOKEN_KEYS_PREVIOUS"),
+        "{unused}"
     );
 }
 
@@ -609,59 +616,62 @@ async fn an_interrupted_rotation_leaves_every_token_readable() {
     let cli = Cli::new(dir.path())
         .env("DATABASE_URL", &db.url)
         .env("CRM_META_TOKEN_KEY", &key_b64(2))
-        .env("CRM_META_TOKEN_KEY_OLD", &key_b64(1));
-    let mut child = cli.command(&["keys", "rotate"]).spawn().unwrap();
-    // Kill once the rotation's transaction has started re-sealing rows.
-    let started = std::time::Instant::now();
-    let mut in_transaction = false;
-    while !in_transaction && started.elapsed() < std::time::Duration::from_secs(10) {
-        in_transaction = db
-            .scalar::<bool>(
-                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'crm-meta' \
-                 AND xact_start IS NOT NULL AND query LIKE 'UPDATE meta_tokens SET access_token%')",
-            )
-            .await;
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(in_transaction, "never saw the rotation's transaction");
-    assert!(
-        !status.success(),
-        "the rotation finished before it could be interrupted"
-    );
-    let old_key: String = db.scalar("SELECT MIN(token_key_id) FROM meta_tokens").await;
-    assert_eq!(
-        old_key,
-        crate::support::cipher(1).current_key_id(),
-        "an interrupted rotation rolls back to the old key"
-    );
-    let keys: i64 = db
-        .scalar("SELECT COUNT(DISTINCT token_key_id) FROM meta_tokens")
+        .env("CRM_META_TOKEN_KEYS_PREVIOUS", &key_b64(1));
+    // Aborted right after its first batch committed, as a crash would.
+    let crashed = cli
+        .clone()
+        .env("CRM_META_CRASH_AT", "batch")
+        .run_async(&["keys", "rotate"])
         .await;
-    assert_eq!(keys, 1, "a rotation is all or nothing");
-    let both = crate::support::cipher(2).with_old_key(Some(
-        crm_meta::crypto::TokenKey::from_base64(
-            &key_b64(1),
-            crm_meta::crypto::KeySource::Variable("OLD"),
-        )
-        .unwrap(),
-    ));
+    assert_ne!(crashed.code, 0, "the rotation was not interrupted");
+    let moved: i64 = db
+        .scalar(&format!(
+            "SELECT COUNT(*) FROM meta_tokens WHERE token_key_id = '{}'",
+            crate::support::cipher(2).current_key_id()
+        ))
+        .await;
+    assert!(
+        moved > 0 && moved < 3000,
+        "one batch moved, the rest did not: {moved}"
+    );
+    // Whatever moved, every token opens with the two keys.
+    let both = crate::support::cipher(2).with_previous([crate::support::token_key(1)]);
     let tokens = store.tokens(&both).await.unwrap();
     assert_eq!(tokens.len(), 3000);
     store.close().await;
     // And the rotation can be run again to completion.
     cli.run_async(&["keys", "rotate"]).await.assert_code(0);
+    let keys: Vec<String> = {
+        let store = crm_meta::store::Store::connect(&db.target()).await.unwrap();
+        let keys = store
+            .key_ids()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        store.close().await;
+        keys
+    };
+    assert_eq!(
+        keys,
+        vec![crate::support::cipher(2).current_key_id().to_owned()]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn rotating_the_embedded_store_replaces_its_key_file() {
+async fn rotating_the_embedded_store_with_a_named_key_makes_it_current_on_disk() {
     let s = setup(World::demo(1, 1), &["7"]).await;
     connect_token(&s, &s.cli, "7").await;
     let new_key = key_b64(9);
     let rotate = s.cli_with(&[("CRM_META_TOKEN_KEY", &new_key)]);
     rotate.run_async(&["keys", "rotate"]).await.assert_code(0);
-    let file = std::fs::read_to_string(s.cli.home.join("crm-meta/token.key")).unwrap();
+    let home = s.cli.home.join("crm-meta");
+    let id = crate::support::cipher(9).current_key_id().to_owned();
+    let file = std::fs::read_to_string(home.join(format!("keys/{id}.key"))).unwrap();
     assert_eq!(file.trim(), new_key);
+    let current = std::fs::read_to_string(home.join("keys/current")).unwrap();
+    assert_eq!(current.trim(), id);
     // No variable needed afterwards.
     s.cli
         .run_async(&["test-connection", "--tenant", "7"])

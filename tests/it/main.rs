@@ -11,3 +11,4 @@ mod operate;
 mod store_contract;
 mod support;
 mod tenants;
+mod trust;

@@ -243,7 +243,11 @@ fn concurrent_first_uses_of_the_embedded_store_all_succeed() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let key = std::fs::read_to_string(dir.path().join("crm-meta/token.key")).unwrap();
+    let keys = crate::support::key_files(&dir.path().join("crm-meta"));
+    assert_eq!(keys.len(), 1, "one key was kept: {keys:?}");
+    let key = std::fs::read_to_string(&keys[0]).unwrap();
     assert_eq!(key.trim().len(), 44, "one whole key was kept");
+    let current = std::fs::read_to_string(dir.path().join("crm-meta/keys/current")).unwrap();
+    assert!(keys[0].ends_with(format!("{}.key", current.trim())));
     cli.run(&["migrate", "status"]).assert_code(0);
 }

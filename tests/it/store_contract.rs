@@ -110,7 +110,7 @@ async fn story(store: Store) {
     let wrong = store.connection(&cipher(2), 1).await;
     assert!(matches!(
         wrong,
-        Err(StoreError::Crypto(CryptoError::WrongKey {
+        Err(StoreError::Crypto(CryptoError::MissingKey {
             tenant_id: 1,
             ..
         }))
@@ -155,18 +155,20 @@ async fn story(store: Store) {
     );
 
     // Deleting one tenant's connection leaves the other's alone.
-    assert!(
+    // Only the token that was read is deleted: a replaced one stays.
+    let read = store.connection(&key, 1).await.unwrap().unwrap().stored_as;
+    let (_, sealed_as) = store.connection_sealed(1).await.unwrap().unwrap();
+    assert_eq!(read, sealed_as, "both reads name the same stored token");
+    store
+        .delete_connection(1, &read, &AuditEntry::new(1, "disconnect", json!({})))
+        .await
+        .unwrap();
+    assert!(matches!(
         store
-            .delete_connection(1, &AuditEntry::new(1, "disconnect", json!({})))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .delete_connection(1, &AuditEntry::new(1, "disconnect", json!({})))
-            .await
-            .unwrap()
-    );
+            .delete_connection(1, &read, &AuditEntry::new(1, "disconnect", json!({})))
+            .await,
+        Err(crm_meta::store::StoreError::ConnectionChanged(1))
+    ));
     assert!(store.connection(&key, 1).await.unwrap().is_none());
     assert!(store.connection(&key, 2).await.unwrap().is_some());
 

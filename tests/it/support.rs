@@ -6,7 +6,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::Engine;
-use crm_meta::crypto::{KeySource, TokenCipher, TokenKey};
+use crm_meta::crypto::{KeySource, TokenKey};
+use crm_meta::keyring::Keyring;
 use crm_meta::settings::DatabaseTarget;
 use crm_meta::store::Store;
 use secrecy::SecretString;
@@ -105,8 +106,28 @@ pub fn key_b64(byte: u8) -> String {
     base64::engine::general_purpose::STANDARD.encode([byte; 32])
 }
 
-pub fn cipher(byte: u8) -> TokenCipher {
-    TokenCipher::new(TokenKey::from_base64(&key_b64(byte), KeySource::Variable("TEST")).unwrap())
+pub fn token_key(byte: u8) -> TokenKey {
+    TokenKey::from_base64(&key_b64(byte), KeySource::Variable("TEST")).unwrap()
+}
+
+/// A keyring of the test key `byte` alone.
+pub fn cipher(byte: u8) -> Keyring {
+    Keyring::new(token_key(byte))
+}
+
+/// The key files of an embedded store's home (`$CRM_META_HOME/keys/*.key`).
+pub fn key_files(crm_meta_home: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(crm_meta_home.join("keys"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "key"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
 }
 
 pub fn secret(s: &str) -> SecretString {
@@ -123,6 +144,7 @@ pub async fn sqlite_store(dir: &Path) -> Store {
 
 /// The crm-meta binary with a clean environment: no inherited settings, a
 /// private home, no `.env`.
+#[derive(Clone)]
 pub struct Cli {
     pub home: PathBuf,
     envs: Vec<(String, String)>,
