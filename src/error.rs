@@ -101,10 +101,10 @@ pub fn classify(err: &anyhow::Error) -> (Exit, &'static str) {
                 O::NotLoopback { .. } | O::Bind { .. } => (Exit::Error, "listener"),
             };
         }
-        if let Some(verify) = cause.downcast_ref::<crate::verify::VerifyError>() {
-            use crate::verify::VerifyError as V;
+        if let Some(verify) = cause.downcast_ref::<crate::token::verify::VerifyError>() {
+            use crate::token::verify::VerifyError as V;
             return match verify {
-                V::NotValid(_) => (Exit::Problem, "token_invalid"),
+                V::NotValid { .. } => (Exit::Problem, "token_invalid"),
                 V::WrongApp { .. } => (Exit::Problem, "token_wrong_app"),
                 V::Graph(g) => (Exit::Meta, g.kind()),
             };

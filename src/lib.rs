@@ -8,7 +8,6 @@
 
 pub mod app;
 pub mod assets;
-pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod crypto;
@@ -20,7 +19,6 @@ pub mod keyring;
 pub mod oauth;
 pub mod output;
 pub mod settings;
-pub mod status;
 pub mod store;
 pub mod text;
-pub mod verify;
+pub mod token;

@@ -10,10 +10,11 @@ use super::Context;
 use crate::cli::{AuditArgs, ReportFormat};
 use crate::crypto::fingerprint;
 use crate::error::Exit;
-use crate::fleet::{self, Assessment};
+use crate::fleet;
 use crate::output::new_table;
-use crate::status::TokenStatus;
 use crate::store::SharedUsers;
+use crate::token::Assessment;
+use crate::token::TokenStatus;
 
 /// One tenant's line of the audit, with the contract's token-view keys.
 #[derive(Debug, Serialize)]
@@ -118,7 +119,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
         let mut checked = Vec::with_capacity(answers.len());
         for (i, answer) in answers.iter().enumerate() {
             let t = &stored[offset + i];
-            let a: Assessment = fleet::assess(
+            let a: Assessment = crate::token::assess(
                 answer,
                 graph.app_id(),
                 &required,

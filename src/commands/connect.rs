@@ -21,9 +21,9 @@ use crate::oauth::loopback::LoopbackListener;
 use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
 use crate::output::date_with_distance;
 use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
-use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::store::{AuditEntry, NewConnection, Selection, Tenant, Upserted};
-use crate::verify::{TokenView, VerifiedToken, status_of, verify};
+use crate::token::verify::{TokenView, VerifiedToken, status_of, verify};
+use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 #[derive(Serialize)]
 struct ConnectReport<'a> {

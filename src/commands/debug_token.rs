@@ -9,11 +9,10 @@ use super::Context;
 use crate::cli::DebugTokenArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
-use crate::fleet;
 use crate::graph::{DebugToken, DebugTokenError, GranularScope};
 use crate::output::date_with_distance;
-use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
-use crate::verify::unix_time;
+use crate::token::unix_time;
+use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 #[derive(Serialize)]
 struct DebugView {
@@ -53,7 +52,7 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
         None => (super::read_token("--token-stdin").await?, Vec::new()),
     };
     let debug: DebugToken = graph.debug_token(&token).await?;
-    let assessment = fleet::assess_token(
+    let assessment = crate::token::assess_token(
         &debug,
         graph.app_id(),
         &required,

@@ -17,8 +17,8 @@ use crate::cli::{ImportArgs, ImportFormat};
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
 use crate::fleet;
-use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::store::{AuditEntry, NewConnection, SharedUsers, Upserted};
+use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 /// Largest input accepted on stdin.
 const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
@@ -211,7 +211,7 @@ fn accept(
     yes: bool,
     now: chrono::DateTime<Utc>,
 ) -> Result<(NewConnection, AuditEntry), String> {
-    let a = fleet::assess(answer, app_id, required, DEFAULT_WARNING_DAYS, now);
+    let a = crate::token::assess(answer, app_id, required, DEFAULT_WARNING_DAYS, now);
     let acceptable = match a.status {
         TokenStatus::Ok | TokenStatus::Expiring => true,
         TokenStatus::MissingScope => yes,

@@ -16,8 +16,8 @@ use crate::error::Exit;
 use crate::fleet;
 use crate::graph::{GraphClient, GraphError};
 use crate::output::{date_with_distance, new_table};
-use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::store::{AuditEntry, Connection, Store};
+use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 /// Exchanges in flight at once (each is one Graph call).
 const CONCURRENCY: usize = 8;
@@ -79,7 +79,7 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
     let mut batches = fleet::debug_batches(&graph, &tokens, fleet::DEFAULT_CONCURRENCY);
     while let Some((offset, answers)) = batches.next().await {
         for (i, answer) in answers.iter().enumerate() {
-            let a = fleet::assess(answer, graph.app_id(), &[], 0, now);
+            let a = crate::token::assess(answer, graph.app_id(), &[], 0, now);
             alive[offset + i] = Some(a);
         }
     }

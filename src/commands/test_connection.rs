@@ -7,12 +7,12 @@ use chrono::Utc;
 use futures::{StreamExt, stream};
 
 use super::Context;
-use crate::check::{CheckResult, check_connection};
 use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
 use crate::output::{date_with_distance, new_table};
-use crate::status::{DEFAULT_WARNING_DAYS, TokenStatus};
 use crate::store::SharedUsers;
+use crate::token::check::{CheckResult, check_connection};
+use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 /// Connections checked at once by `--all` (each check is three Graph calls).
 const CONCURRENCY: usize = 8;

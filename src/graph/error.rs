@@ -125,9 +125,9 @@ impl ApiError {
         self.code == 190 || self.code == 102
     }
 
-    /// Subcode 463 (and Meta's wording) mean the token expired rather than died.
+    /// Subcode 463 means the token expired rather than died.
     pub fn is_expired_token(&self) -> bool {
-        self.is_token_problem() && (self.subcode == Some(463) || self.message.contains("expired"))
+        self.is_token_problem() && self.subcode == Some(463)
     }
 
     /// A permission the token lacks (10, 200–299).

@@ -29,7 +29,7 @@ pub use migrations::{MigrationInfo, MigrationStatus};
 use crate::crypto::{CryptoError, SealedToken, create_private_dir};
 use crate::keyring::Keyring;
 use crate::settings::DatabaseTarget;
-use crate::status::TokenStatus;
+use crate::token::TokenStatus;
 
 /// Runs the same code against whichever pool the store holds.
 macro_rules! with_pool {

@@ -3,8 +3,8 @@
 
 use chrono::{Duration, Utc};
 use crm_meta::crypto::CryptoError;
-use crm_meta::status::TokenStatus;
 use crm_meta::store::{AuditEntry, NewConnection, Store, StoreError, Tenant, Upserted};
+use crm_meta::token::TokenStatus;
 use secrecy::ExposeSecret;
 use serde_json::json;
 

@@ -1,18 +1,18 @@
-//! Checking a token with Meta: valid, ours, with the scopes the CRM needs.
-//! Shared by `connect`, `import`, `test-connection` and `refresh`.
+//! One token checked with Meta before it is stored (`connect`) or checked
+//! live (`test-connection`): valid, this app's, with the scopes the CRM
+//! needs, judged by [`super::assess_token`].
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use serde::Serialize;
 
+use super::{TokenStatus, assess_token, status_of_error};
 use crate::crypto::fingerprint;
-use crate::graph::{DebugToken, GraphClient, GraphError};
-use crate::status::TokenStatus;
+use crate::graph::{GraphClient, GraphError};
 
 /// A token Meta vouched for, with what it said about it.
 pub struct VerifiedToken {
     pub token: SecretString,
-    pub debug: DebugToken,
     pub token_type: String,
     pub meta_user_id: String,
     pub expires_at: Option<DateTime<Utc>>,
@@ -25,8 +25,8 @@ pub struct VerifiedToken {
 /// Why a token cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("Meta says the token is not valid: {0}")]
-    NotValid(String),
+    #[error("Meta says the token is not valid: {reason}")]
+    NotValid { status: TokenStatus, reason: String },
     #[error(
         "the token belongs to Meta app {found}, not to this app ({expected}); use a token issued for META_APP_ID"
     )]
@@ -39,25 +39,11 @@ impl VerifyError {
     /// The status word this failure means for a stored token.
     pub fn status(&self) -> TokenStatus {
         match self {
-            VerifyError::NotValid(reason) if reason.contains("expired") => TokenStatus::Expired,
-            VerifyError::NotValid(_) | VerifyError::WrongApp { .. } => TokenStatus::Invalid,
-            VerifyError::Graph(e) if e.is_unreachable() => TokenStatus::Unreachable,
-            VerifyError::Graph(e) if e.api().is_some_and(|a| a.is_expired_token()) => {
-                TokenStatus::Expired
-            }
-            VerifyError::Graph(e) if e.api().is_some_and(|a| a.is_token_problem()) => {
-                TokenStatus::Invalid
-            }
-            VerifyError::Graph(_) => TokenStatus::Unreachable,
+            VerifyError::NotValid { status, .. } => *status,
+            VerifyError::WrongApp { .. } => TokenStatus::Invalid,
+            VerifyError::Graph(e) => status_of_error(e),
         }
     }
-}
-
-/// Unix seconds to a time; 0 (Meta's "never") to `None`.
-pub fn unix_time(seconds: i64) -> Option<DateTime<Utc>> {
-    (seconds > 0)
-        .then(|| Utc.timestamp_opt(seconds, 0).single())
-        .flatten()
 }
 
 /// Asks `debug_token` about a token and checks it is valid, issued to this
@@ -69,54 +55,32 @@ pub async fn verify(
     required_scopes: &[String],
 ) -> Result<VerifiedToken, VerifyError> {
     let debug = graph.debug_token(&token).await?;
-    if !debug.is_valid {
-        let reason = debug
-            .error
-            .as_ref()
-            .map(|e| e.message.clone())
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| "no reason given".to_owned());
-        let expired =
-            debug.expires_at > 0 && unix_time(debug.expires_at).is_some_and(|at| at <= Utc::now());
-        return Err(VerifyError::NotValid(if expired {
-            format!("expired ({reason})")
-        } else {
-            reason
-        }));
+    // The warning window does not matter here: callers judge expiry themselves.
+    let a = assess_token(&debug, graph.app_id(), required_scopes, 0, Utc::now());
+    if let Some(found) = a.other_app {
+        return Err(VerifyError::WrongApp {
+            expected: graph.app_id().to_owned(),
+            found,
+        });
     }
-    match debug.app_id.as_deref() {
-        Some(app) if app == graph.app_id() => {}
-        found => {
-            return Err(VerifyError::WrongApp {
-                expected: graph.app_id().to_owned(),
-                found: found.unwrap_or("unknown").to_owned(),
-            });
-        }
+    if matches!(a.status, TokenStatus::Invalid | TokenStatus::Expired) {
+        return Err(VerifyError::NotValid {
+            status: a.status,
+            reason: a.detail.unwrap_or_else(|| "no reason given".to_owned()),
+        });
     }
-    let meta_user_id = debug
-        .user_id
-        .clone()
-        .ok_or_else(|| GraphError::Unexpected {
-            endpoint: "debug_token".into(),
-            detail: "no user_id for a valid token".into(),
-        })?;
-    let missing_scopes = required_scopes
-        .iter()
-        .filter(|s| !debug.scopes.contains(s))
-        .cloned()
-        .collect();
+    let meta_user_id = a.meta_user_id.ok_or_else(|| GraphError::Unexpected {
+        endpoint: "debug_token".into(),
+        detail: "no user_id for a valid token".into(),
+    })?;
     Ok(VerifiedToken {
-        token_type: debug
-            .token_type
-            .clone()
-            .unwrap_or_else(|| "USER".to_owned()),
+        token_type: a.token_type.unwrap_or_else(|| "USER".to_owned()),
         meta_user_id,
-        expires_at: unix_time(debug.expires_at),
-        data_access_expires_at: unix_time(debug.data_access_expires_at),
-        scopes: debug.scopes.clone(),
-        missing_scopes,
+        expires_at: a.expires_at,
+        data_access_expires_at: a.data_access_expires_at,
+        scopes: a.scopes,
+        missing_scopes: a.missing_scopes,
         token,
-        debug,
     })
 }
 
@@ -165,7 +129,7 @@ pub fn status_of(v: &VerifiedToken, warning_days: i64) -> TokenStatus {
     if !v.missing_scopes.is_empty() {
         return TokenStatus::MissingScope;
     }
-    crate::status::stored_status(
+    super::stored_status(
         v.expires_at,
         v.data_access_expires_at,
         None,

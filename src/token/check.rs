@@ -7,10 +7,10 @@ use chrono::Utc;
 use secrecy::SecretString;
 use serde::Serialize;
 
+use super::verify::{TokenView, verify};
+use super::{TokenStatus, status_of_error, stored_status};
 use crate::graph::{Business, GraphClient, GraphError, Page};
-use crate::status::{TokenStatus, stored_status};
 use crate::store::Connection;
-use crate::verify::{TokenView, verify};
 
 /// What one check found.
 #[derive(Debug, Clone, Serialize)]
@@ -94,18 +94,9 @@ pub async fn check_connection(
 
 /// `/me` and one page of business managers, with the token itself.
 async fn can_read(graph: &GraphClient, token: &SecretString) -> Result<(), (TokenStatus, String)> {
-    let classify = |e: GraphError| {
-        let status = match e.api() {
-            _ if e.is_unreachable() => TokenStatus::Unreachable,
-            Some(api) if api.is_expired_token() => TokenStatus::Expired,
-            Some(api) if api.is_token_problem() => TokenStatus::Invalid,
-            Some(api) if api.is_permission() => TokenStatus::MissingScope,
-            // Any other failure says nothing about the token: Meta answered
-            // with an error (exit 5), and nothing is recorded.
-            _ => TokenStatus::Unreachable,
-        };
-        (status, e.to_string())
-    };
+    // An error that is not about the token says nothing about it: it comes
+    // out `unreachable` (exit 5), and nothing is recorded.
+    let classify = |e: GraphError| (status_of_error(&e), e.to_string());
     let (me, businesses) = tokio::join!(
         graph.me(token),
         graph.get::<Page<Business>>(
