@@ -97,16 +97,18 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line, each cause once: many errors repeat
-/// their source's text in their own message.
+/// The error and its causes on one line, outermost first. crm-meta's own
+/// errors leave their cause out of their text; some from libraries (sqlx,
+/// std::io wrappers) repeat it at their end, so a cause the message already
+/// ends with is not added again.
 fn error_message(err: &anyhow::Error) -> String {
     let mut message = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
-        if !message.contains(&text) {
-            if !message.is_empty() {
-                message.push_str(": ");
-            }
+        if message.is_empty() {
+            message = text;
+        } else if !message.ends_with(&text) {
+            message.push_str(": ");
             message.push_str(&text);
         }
     }

@@ -17,23 +17,37 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::error::ConfigError;
-
 const NONCE_LEN: usize = 12;
 /// Version prefix of sealed tokens, so the format can change later.
 const SEALED_PREFIX: &str = "v1:";
 
-/// Where a key came from, for error messages.
-#[derive(Debug, Clone, Copy)]
-pub enum KeySource<'a> {
-    Variable(&'static str),
-    File(&'static str, &'a Path),
+/// A key that cannot be used. The caller names the setting it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("is not the base64 of 32 bytes{}", in_file(.path))]
+    NotAKey { path: Option<std::path::PathBuf> },
+    #[error("cannot read {}: {source}", .path.display())]
+    Unreadable {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("key file {} is readable by other users (mode {mode:o})", .path.display())]
+    NotPrivate { path: std::path::PathBuf, mode: u32 },
 }
 
-impl KeySource<'_> {
-    fn variable(self) -> &'static str {
+fn in_file(path: &Option<std::path::PathBuf>) -> String {
+    path.as_ref()
+        .map(|p| format!(" (in {})", p.display()))
+        .unwrap_or_default()
+}
+
+impl KeyError {
+    /// What to do about it.
+    pub fn fix(&self) -> String {
         match self {
-            KeySource::Variable(v) | KeySource::File(v, _) => v,
+            KeyError::NotAKey { .. } => "Generate one with `openssl rand -base64 32`.".into(),
+            KeyError::Unreadable { .. } => "Point it at a readable key file.".into(),
+            KeyError::NotPrivate { path, .. } => format!("Run `chmod 600 {}`.", path.display()),
         }
     }
 }
@@ -66,22 +80,13 @@ impl TokenKey {
     }
 
     /// Decodes base64 of exactly 32 bytes.
-    pub fn from_base64(value: &str, source: KeySource<'_>) -> Result<Self, ConfigError> {
-        let bytes = BASE64
+    pub fn from_base64(value: &str) -> Result<Self, KeyError> {
+        BASE64
             .decode(value.trim())
             .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok());
-        let where_ = match source {
-            KeySource::Variable(_) => String::new(),
-            KeySource::File(_, path) => format!(" (in {})", path.display()),
-        };
-        bytes.map(|b| Self::from_bytes(&b)).ok_or_else(|| {
-            ConfigError::new(
-                source.variable(),
-                format!("is not the base64 of 32 bytes{where_}"),
-                "Generate one with `openssl rand -base64 32`.",
-            )
-        })
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .map(|b| Self::from_bytes(&b))
+            .ok_or(KeyError::NotAKey { path: None })
     }
 
     /// A short, stable id for this key (first 8 bytes of a hash of it).
@@ -90,16 +95,15 @@ impl TokenKey {
     }
 
     /// Reads a key file, refusing one that group or others can read.
-    pub fn load_file(path: &Path, variable: &'static str) -> Result<Self, ConfigError> {
-        check_private(path, variable)?;
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigError::new(
-                variable,
-                format!("cannot read {}: {e}", path.display()),
-                "Point it at a readable key file.",
-            )
+    pub fn load_file(path: &Path) -> Result<Self, KeyError> {
+        check_private(path)?;
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Unreadable {
+            path: path.to_owned(),
+            source,
         })?;
-        Self::from_base64(&text, KeySource::File(variable, path))
+        Self::from_base64(&text).map_err(|_| KeyError::NotAKey {
+            path: Some(path.to_owned()),
+        })
     }
 
     /// A fresh random key from the operating system's CSPRNG.
@@ -183,35 +187,25 @@ pub fn shared_dir_mode(dir: &Path) -> Option<u32> {
     }
 }
 
-#[cfg(unix)]
-pub(crate) fn check_private(path: &Path, variable: &'static str) -> Result<(), ConfigError> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path)
-        .map_err(|e| {
-            ConfigError::new(
-                variable,
-                format!("cannot read {}: {e}", path.display()),
-                "Point it at a readable key file.",
-            )
-        })?
-        .permissions()
-        .mode();
-    if mode & 0o077 != 0 {
-        return Err(ConfigError::new(
-            variable,
-            format!(
-                "key file {} is readable by other users (mode {:o})",
-                path.display(),
-                mode & 0o777
-            ),
-            format!("Run `chmod 600 {}`.", path.display()),
-        ));
+/// Refuses a secret file that group or others can read.
+pub fn check_private(path: &Path) -> Result<(), KeyError> {
+    let meta = std::fs::metadata(path).map_err(|source| KeyError::Unreadable {
+        path: path.to_owned(),
+        source,
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(KeyError::NotPrivate {
+                path: path.to_owned(),
+                mode: mode & 0o777,
+            });
+        }
     }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-pub(crate) fn check_private(_: &Path, _: &'static str) -> Result<(), ConfigError> {
+    #[cfg(not(unix))]
+    let _ = meta;
     Ok(())
 }
 
@@ -375,11 +369,9 @@ mod tests {
 
     #[test]
     fn keys_must_be_32_bytes_of_base64() {
-        assert!(TokenKey::from_base64(&BASE64.encode([0u8; 32]), KeySource::Variable("K")).is_ok());
-        assert!(
-            TokenKey::from_base64(&BASE64.encode([0u8; 16]), KeySource::Variable("K")).is_err()
-        );
-        assert!(TokenKey::from_base64("not base64!", KeySource::Variable("K")).is_err());
+        assert!(TokenKey::from_base64(&BASE64.encode([0u8; 32])).is_ok());
+        assert!(TokenKey::from_base64(&BASE64.encode([0u8; 16])).is_err());
+        assert!(TokenKey::from_base64("not base64!").is_err());
     }
 
     #[test]
@@ -387,7 +379,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = TokenKey::generate();
         write_private_durably(dir.path(), "a.key", key.file_contents().as_bytes(), false).unwrap();
-        let again = TokenKey::load_file(&dir.path().join("a.key"), "K").unwrap();
+        let again = TokenKey::load_file(&dir.path().join("a.key")).unwrap();
         assert_eq!(again.id(), key.id());
         // Without replace, an existing name is kept.
         let err = write_private_durably(dir.path(), "a.key", b"other", false).unwrap_err();
@@ -408,8 +400,8 @@ mod tests {
                 0o600
             );
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let err = TokenKey::load_file(&path, "K").unwrap_err();
-            assert!(err.fix.contains("chmod 600"), "{err}");
+            let err = TokenKey::load_file(&path).unwrap_err();
+            assert!(err.fix().contains("chmod 600"), "{err}");
         }
     }
 

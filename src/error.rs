@@ -6,6 +6,8 @@
 
 use std::process::ExitCode;
 
+use crate::settings::ConfigError;
+
 /// The exit codes of CONTRACT.md. The discriminants are the codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -35,25 +37,6 @@ impl Exit {
 impl From<Exit> for ExitCode {
     fn from(exit: Exit) -> Self {
         ExitCode::from(exit.code())
-    }
-}
-
-/// A setting that is missing or malformed. Always names the variable and the fix.
-#[derive(Debug, thiserror::Error)]
-#[error("{variable}: {problem}. {fix}")]
-pub struct ConfigError {
-    pub variable: &'static str,
-    pub problem: String,
-    pub fix: String,
-}
-
-impl ConfigError {
-    pub fn new(variable: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self {
-            variable,
-            problem: problem.into(),
-            fix: fix.into(),
-        }
     }
 }
 

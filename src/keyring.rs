@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 
 use crate::crypto::{CryptoError, SealedToken, TokenKey, sync_dir, write_private_durably};
-use crate::error::ConfigError;
+use crate::settings::ConfigError;
 
 /// The file under the keys directory that names the current key.
 const CURRENT_MARKER: &str = "current";
@@ -119,7 +119,8 @@ impl KeyDir {
         let legacy = self.home.join(LEGACY_KEY_FILE);
         if legacy.exists() {
             disk.keys.push(HeldKey {
-                key: TokenKey::load_file(&legacy, "CRM_META_HOME")?,
+                key: TokenKey::load_file(&legacy)
+                    .map_err(|e| ConfigError::key("CRM_META_HOME", e))?,
                 source: legacy.display().to_string(),
                 path: Some(legacy),
             });
@@ -137,7 +138,8 @@ impl KeyDir {
             .collect();
         paths.sort();
         for path in paths {
-            let key = TokenKey::load_file(&path, "CRM_META_HOME")?;
+            let key =
+                TokenKey::load_file(&path).map_err(|e| ConfigError::key("CRM_META_HOME", e))?;
             if !disk.keys.iter().any(|h| h.key.id() == key.id()) {
                 disk.keys.push(HeldKey {
                     key,

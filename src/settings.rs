@@ -12,9 +12,35 @@ use std::path::{Path, PathBuf};
 
 use secrecy::SecretString;
 
-use crate::crypto::{KeySource, TokenKey};
-use crate::error::ConfigError;
+use crate::crypto::{KeyError, TokenKey};
 use crate::keyring::KeySettings;
+
+/// A setting that is missing or malformed. Always names the variable and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}. {fix}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            variable,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+impl ConfigError {
+    /// A key setting that holds no usable key.
+    pub fn key(variable: &'static str, error: KeyError) -> Self {
+        let fix = error.fix();
+        Self::new(variable, error.to_string(), fix)
+    }
+}
 
 /// The Graph API version used when `META_GRAPH_API_VERSION` is unset.
 pub const DEFAULT_GRAPH_API_VERSION: &str = "v25.0";
@@ -188,10 +214,11 @@ impl Settings {
             self.get("CRM_META_TOKEN_KEYS_PREVIOUS"),
             self.get("CRM_META_TOKEN_KEYS_PREVIOUS_FILE"),
         ) {
-            (Some(list), _) => Some((list.to_owned(), "CRM_META_TOKEN_KEYS_PREVIOUS", None)),
+            (Some(list), _) => Some((list.to_owned(), "CRM_META_TOKEN_KEYS_PREVIOUS")),
             (None, Some(path)) => {
                 let path = Path::new(path);
-                crate::crypto::check_private(path, "CRM_META_TOKEN_KEYS_PREVIOUS_FILE")?;
+                crate::crypto::check_private(path)
+                    .map_err(|e| ConfigError::key("CRM_META_TOKEN_KEYS_PREVIOUS_FILE", e))?;
                 let text = std::fs::read_to_string(path).map_err(|e| {
                     ConfigError::new(
                         "CRM_META_TOKEN_KEYS_PREVIOUS_FILE",
@@ -199,25 +226,24 @@ impl Settings {
                         "Point it at a readable file of base64 keys, one a line or comma-separated.",
                     )
                 })?;
-                Some((text, "CRM_META_TOKEN_KEYS_PREVIOUS_FILE", Some(path)))
+                Some((text, "CRM_META_TOKEN_KEYS_PREVIOUS_FILE"))
             }
             (None, None) => None,
         };
-        if let Some((list, variable, path)) = &listed {
+        if let Some((list, variable)) = listed {
             for value in list
                 .split([',', '\n'])
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
             {
-                let source = match path {
-                    Some(path) => KeySource::File(variable, path),
-                    None => KeySource::Variable(variable),
-                };
-                previous.push((TokenKey::from_base64(value, source)?, *variable));
+                let key =
+                    TokenKey::from_base64(value).map_err(|e| ConfigError::key(variable, e))?;
+                previous.push((key, variable));
             }
         }
         if let Some(value) = self.get("CRM_META_TOKEN_KEY_OLD") {
-            let key = TokenKey::from_base64(value, KeySource::Variable("CRM_META_TOKEN_KEY_OLD"))?;
+            let key = TokenKey::from_base64(value)
+                .map_err(|e| ConfigError::key("CRM_META_TOKEN_KEY_OLD", e))?;
             previous.push((key, "CRM_META_TOKEN_KEY_OLD"));
         }
         let home = match database {
@@ -237,10 +263,14 @@ impl Settings {
         file_variable: &'static str,
     ) -> Result<Option<TokenKey>, ConfigError> {
         if let Some(value) = self.get(variable) {
-            return TokenKey::from_base64(value, KeySource::Variable(variable)).map(Some);
+            return TokenKey::from_base64(value)
+                .map(Some)
+                .map_err(|e| ConfigError::key(variable, e));
         }
         if let Some(path) = self.get(file_variable) {
-            return TokenKey::load_file(Path::new(path), file_variable).map(Some);
+            return TokenKey::load_file(Path::new(path))
+                .map(Some)
+                .map_err(|e| ConfigError::key(file_variable, e));
         }
         Ok(None)
     }

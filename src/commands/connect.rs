@@ -202,7 +202,7 @@ fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
         .unwrap_or(DEFAULT_REDIRECT_URI);
     match url::Url::parse(uri) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(uri.to_owned()),
-        _ => Err(crate::error::ConfigError::new(
+        _ => Err(crate::settings::ConfigError::new(
             "META_REDIRECT_URI",
             format!("`{uri}` is not an http(s) URL"),
             "Use the redirect URI registered on the Meta app, e.g. http://localhost:8765/callback.",

@@ -11,9 +11,10 @@ use serde::Serialize;
 
 use super::Context;
 use crate::crypto::TokenKey;
-use crate::error::{ConfigError, Exit, UserError};
+use crate::error::{Exit, UserError};
 use crate::keyring::{Inventory, Keyring};
 use crate::output::new_table;
+use crate::settings::ConfigError;
 
 /// Rows re-encrypted per transaction.
 const BATCH: usize = 500;

@@ -123,7 +123,7 @@ impl Context {
             )),
             Lifecycle::Retired { on } => {
                 let when = on.map(|d| format!(" on {d}")).unwrap_or_default();
-                return Err(crate::error::ConfigError::new(
+                return Err(crate::settings::ConfigError::new(
                     "META_GRAPH_API_VERSION",
                     format!("Graph API {} was retired{when}", endpoints.version),
                     format!("Set it to {} or newer.", crate::settings::DEFAULT_GRAPH_API_VERSION),

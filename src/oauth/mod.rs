@@ -47,9 +47,9 @@ pub enum OAuthError {
         "cannot listen on {addr} for the redirect ({reason}); free the port, or use --no-browser"
     )]
     Bind { addr: String, reason: String },
-    #[error("{0}")]
+    #[error(transparent)]
     BadCallback(#[from] CallbackError),
-    #[error("{0}")]
+    #[error(transparent)]
     State(#[from] StateError),
 }
 

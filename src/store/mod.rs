@@ -71,9 +71,7 @@ pub enum StoreError {
         "the database was migrated by a newer crm-meta (it has migration {version}, unknown to this one); upgrade crm-meta"
     )]
     NewerSchema { version: i64 },
-    #[error(
-        "a migration failed and was rolled back, leaving the database as it was before it: {0}"
-    )]
+    #[error("a migration failed and was rolled back, leaving the database as it was before it")]
     Migration(#[source] sqlx::migrate::MigrateError),
     #[error(
         "no tenant with id {0}; check the id, or add it with `crm-meta tenants add --id {0} --name NAME`"
@@ -87,7 +85,7 @@ pub enum StoreError {
         "the connection of tenant {0} changed while this command ran (a connect, refresh or import replaced it); nothing was deleted"
     )]
     ConnectionChanged(i32),
-    #[error("database error: {0}")]
+    #[error("database error")]
     Database(#[from] sqlx::Error),
 }
 

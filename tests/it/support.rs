@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use base64::Engine;
-use crm_meta::crypto::{KeySource, TokenKey};
+use crm_meta::crypto::TokenKey;
 use crm_meta::keyring::Keyring;
 use crm_meta::settings::DatabaseTarget;
 use crm_meta::store::Store;
@@ -107,7 +107,7 @@ pub fn key_b64(byte: u8) -> String {
 }
 
 pub fn token_key(byte: u8) -> TokenKey {
-    TokenKey::from_base64(&key_b64(byte), KeySource::Variable("TEST")).unwrap()
+    TokenKey::from_base64(&key_b64(byte)).unwrap()
 }
 
 /// A keyring of the test key `byte` alone.
