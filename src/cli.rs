@@ -1,4 +1,4 @@
-//! The command-line interface: every command, flag and help text of CONTRACT.md.
+//! The command-line interface: every command, flag and help text.
 //!
 //! Doc comments are the help text. Options shared by several commands are
 //! flattened groups, as in sqlx-cli's `opt.rs`.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use crate::settings::ConfigError;
 
-/// The exit codes of CONTRACT.md. The discriminants are the codes.
+/// The exit codes (README, "Exit codes"). The discriminants are the codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     /// Success; every checked token `ok`.

@@ -1,4 +1,4 @@
-//! Every setting of CONTRACT.md, resolved in one place.
+//! Every setting (README, "Configuration"), resolved in one place.
 //!
 //! Precedence: flag > environment > `.env` file > built-in default. clap
 //! resolves flag > environment for settings that have a flag; `main` loads the

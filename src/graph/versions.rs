@@ -1,4 +1,4 @@
-//! Graph API versions and when Meta retires them (META-GRAPH.md).
+//! Graph API versions and when Meta retires them, from Meta's version table.
 
 use chrono::NaiveDate;
 

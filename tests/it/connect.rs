@@ -4,7 +4,7 @@
 use fake_meta::{Dialog, FakeMeta, Fault, User, World};
 use serde_json::Value;
 
-use crate::support::{Cli, PgDb, free_port, key_b64, script};
+use crate::support::{Cli, free_port, key_b64, script};
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -544,7 +544,7 @@ async fn config_id_is_sent_instead_of_scope() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn full_flow_on_postgres() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let s = setup(World::demo(1, 2)).await;
     let cli = Cli::new(&s.dir)
         .env("DATABASE_URL", &db.url)

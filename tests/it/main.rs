@@ -11,4 +11,5 @@ mod operate;
 mod store_contract;
 mod support;
 mod tenants;
+mod tour;
 mod trust;

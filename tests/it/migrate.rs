@@ -1,7 +1,7 @@
 //! `crm-meta migrate` on both backends: first run, status, concurrency,
 //! failure atomicity, an existing CRM schema, and the pending-schema refusal.
 
-use crate::support::{Cli, PgDb, key_b64};
+use crate::support::{Cli, key_b64};
 
 const SQLITE_VERSIONS: usize = 4;
 const POSTGRES_VERSIONS: usize = 5;
@@ -48,7 +48,7 @@ fn embedded_store_is_created_on_first_use() {
 
 #[tokio::test]
 async fn postgres_migrates_once_and_status_follows() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(dir.path()).env("DATABASE_URL", &db.url);
     let status = cli.run(&["--json", "migrate", "status"]);
@@ -84,7 +84,7 @@ async fn postgres_migrates_once_and_status_follows() {
 
 #[tokio::test]
 async fn concurrent_migrations_both_succeed_and_apply_each_once() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(dir.path()).env("DATABASE_URL", &db.url);
     let children: Vec<_> = (0..3)
@@ -111,7 +111,7 @@ async fn concurrent_migrations_both_succeed_and_apply_each_once() {
 
 #[tokio::test]
 async fn a_failing_postgres_migration_leaves_no_trace_of_itself() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     // Migration 2 creates meta_audit_log, then meta_tokens: a table already
     // named meta_tokens makes it fail after its first statements ran.
     db.execute("CREATE TABLE meta_tokens (legacy TEXT)").await;
@@ -165,7 +165,7 @@ async fn a_failing_sqlite_migration_leaves_no_trace_of_itself() {
 
 #[tokio::test]
 async fn an_existing_crm_schema_is_adopted_with_its_own_id_types() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     db.execute(
         "CREATE TABLE tenants (id SERIAL PRIMARY KEY, name TEXT NOT NULL, plan TEXT);
          CREATE TABLE users (id SERIAL PRIMARY KEY, email TEXT);
@@ -193,7 +193,7 @@ async fn an_existing_crm_schema_is_adopted_with_its_own_id_types() {
 
 #[tokio::test]
 async fn postgres_with_pending_migrations_is_refused() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(dir.path()).env("DATABASE_URL", &db.url);
     let run = cli.run(&["--json", "tenants", "list"]);

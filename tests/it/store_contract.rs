@@ -8,7 +8,7 @@ use crm_meta::token::TokenStatus;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use crate::support::{PgDb, cipher, secret, sqlite_store};
+use crate::support::{cipher, secret, sqlite_store};
 
 fn connection(tenant_id: i32, token: &str, user: &str) -> NewConnection {
     NewConnection {
@@ -193,7 +193,7 @@ async fn store_contract_on_sqlite() {
 
 #[tokio::test]
 async fn store_contract_on_postgres() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let store = Store::connect(&db.target()).await.unwrap();
     store.migrate().await.unwrap();
     story(store).await;
@@ -227,7 +227,7 @@ async fn audit_log_is_append_only(store: &Store) {
 async fn audit_log_is_append_only_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
     audit_log_is_append_only(&sqlite_store(dir.path()).await).await;
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let store = Store::connect(&db.target()).await.unwrap();
     store.migrate().await.unwrap();
     audit_log_is_append_only(&store).await;
@@ -481,7 +481,7 @@ async fn a_check_of_a_replaced_token_is_not_recorded(store: Store) {
 async fn a_check_of_a_replaced_token_is_not_recorded_on_either_backend() {
     let dir = tempfile::tempdir().unwrap();
     a_check_of_a_replaced_token_is_not_recorded(sqlite_store(dir.path()).await).await;
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let store = Store::connect(&db.target()).await.unwrap();
     store.migrate().await.unwrap();
     a_check_of_a_replaced_token_is_not_recorded(store).await;

@@ -1,6 +1,6 @@
 //! `crm-meta tenants add|list` through the binary, on both backends.
 
-use crate::support::{Cli, PgDb, key_b64};
+use crate::support::{Cli, key_b64};
 
 fn add_and_list(cli: &Cli) {
     cli.run(&["tenants", "add", "--id", "7", "--name", "Acme"])
@@ -48,7 +48,7 @@ fn tenants_on_the_embedded_store() {
 
 #[tokio::test]
 async fn tenants_on_postgres() {
-    let db = PgDb::new().await;
+    let db = crate::support::pg_or_skip!();
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(dir.path())
         .env("DATABASE_URL", &db.url)

@@ -1,5 +1,5 @@
 //! A fake Meta: the OAuth dialog and the parts of the Graph API crm-meta
-//! uses, served over real HTTP on 127.0.0.1, behaving as META-GRAPH.md says
+//! uses, served over real HTTP on 127.0.0.1, behaving as Meta's documentation says
 //! the real one does: single-use codes bound to their redirect URI and PKCE
 //! challenge, short- and long-lived tokens, `debug_token`, cursor pagination
 //! that ends at the missing `next`, `appsecret_proof` enforcement, revocation,
