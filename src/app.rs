@@ -5,7 +5,6 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
-use serde_json::json;
 
 use crate::cli::Cli;
 use crate::error::{Exit, classify};
@@ -34,7 +33,7 @@ pub fn main() -> ExitCode {
                 let message = err.to_string();
                 crate::output::stderr_line(&format!("error: {message}"));
                 if options.iter().any(|a| *a == "--json") {
-                    print_json_error(Exit::Error, "config", &message);
+                    crate::output::json_error(Exit::Error, "config", &message);
                 }
                 return Exit::Error.into();
             }
@@ -64,7 +63,7 @@ pub fn main() -> ExitCode {
             let code = err.exit_code();
             let _ = err.print();
             if json_requested && code == i32::from(Exit::Usage.code()) {
-                print_json_error(Exit::Usage, "usage", &err.kind().to_string());
+                crate::output::json_error(Exit::Usage, "usage", &err.kind().to_string());
             }
             return ExitCode::from(u8::try_from(code).unwrap_or(Exit::Usage.code()));
         }
@@ -87,11 +86,7 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(err) => {
             let (exit, kind) = classify(&err);
-            let message = error_message(&err);
-            printer.error(&message);
-            if printer.is_json() {
-                print_json_error(exit, kind, &message);
-            }
+            printer.fail(exit, kind, &error_message(&err));
             exit.into()
         }
     }
@@ -119,11 +114,6 @@ fn error_message(err: &anyhow::Error) -> String {
 fn database_url_has_password(url: &str) -> bool {
     url::Url::parse(url)
         .is_ok_and(|u| u.password().is_some() || u.query_pairs().any(|(k, _)| k == "password"))
-}
-
-fn print_json_error(exit: Exit, kind: &str, message: &str) {
-    let error = json!({ "error": { "exit_code": exit.code(), "kind": kind, "message": message } });
-    crate::output::stdout_line(&error.to_string());
 }
 
 /// Logs go to stderr. Dependencies stay at `info` or below even at -vvv:

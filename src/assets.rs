@@ -150,3 +150,76 @@ pub async fn fetch(
     }
     Ok(assets)
 }
+
+/// An ad account the token reaches, with the business manager (id, name) it
+/// came through; `None` for a personal account.
+pub struct Reachable<'a> {
+    pub business: Option<(&'a str, &'a str)>,
+    pub account: &'a AdAccountView,
+}
+
+/// Every reachable account: business managers' first, then personal ones.
+pub fn reachable(assets: &Assets) -> Vec<Reachable<'_>> {
+    let owned = assets.business_managers.iter().flat_map(|b| {
+        b.ad_accounts.iter().map(move |a| Reachable {
+            business: Some((b.id.as_str(), b.name.as_str())),
+            account: a,
+        })
+    });
+    let personal = assets.personal_ad_accounts.iter().map(|a| Reachable {
+        business: None,
+        account: a,
+    });
+    owned.chain(personal).collect()
+}
+
+/// What `--business`/`--ad-account` and the accounts there are decide.
+pub enum Resolved<'a> {
+    Picked(&'a Reachable<'a>),
+    /// No account to choose.
+    None,
+    /// Several, and nothing said which: a person must pick.
+    Several,
+}
+
+/// An ad account the token does not reach (under that business manager).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "ad account {account}{under} is not among those this tenant's token reaches; see `crm-meta list-accounts --tenant N`"
+)]
+pub struct Unreachable {
+    account: String,
+    under: String,
+}
+
+/// Resolves the flags against the reachable accounts: the account asked for
+/// (refused when the token does not reach it), else the only one there is.
+pub fn resolve_choice<'a>(
+    options: &'a [Reachable<'a>],
+    business: Option<&str>,
+    ad_account: Option<&str>,
+) -> Result<Resolved<'a>, Unreachable> {
+    if let Some(wanted) = ad_account {
+        let wanted = if wanted.starts_with("act_") {
+            wanted.to_owned()
+        } else {
+            format!("act_{wanted}")
+        };
+        return options
+            .iter()
+            .filter(|o| o.account.id == wanted)
+            .find(|o| business.is_none_or(|b| o.business.map(|(id, _)| id) == Some(b)))
+            .map(Resolved::Picked)
+            .ok_or_else(|| Unreachable {
+                under: business
+                    .map(|b| format!(" under business manager {b}"))
+                    .unwrap_or_default(),
+                account: wanted,
+            });
+    }
+    Ok(match options {
+        [] => Resolved::None,
+        [only] => Resolved::Picked(only),
+        _ => Resolved::Several,
+    })
+}

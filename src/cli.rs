@@ -242,12 +242,7 @@ pub struct ListAccountsArgs {
     pub business: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Csv,
-}
+pub use crate::output::Format as ReportFormat;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {

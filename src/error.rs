@@ -59,7 +59,7 @@ pub fn classify(err: &anyhow::Error) -> (Exit, &'static str) {
         if cause.is::<ConfigError>() {
             return (Exit::Error, "config");
         }
-        if cause.is::<UserError>() {
+        if cause.is::<UserError>() || cause.is::<crate::assets::Unreachable>() {
             return (Exit::Error, "invalid_request");
         }
         if cause.is::<NotConnected>() {

@@ -11,7 +11,7 @@ use crate::cli::{AuditArgs, ReportFormat};
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::fleet;
-use crate::output::new_table;
+use crate::output::{Printer, Progress, Report, new_table};
 use crate::store::SharedUsers;
 use crate::token::Assessment;
 use crate::token::TokenStatus;
@@ -36,9 +36,9 @@ struct AuditRow {
 /// `{"summary": …, "tenants": […]}`, serialized straight from the rows
 /// (a `serde_json::Value` of 10,000 tenants would cost tens of megabytes).
 #[derive(Serialize)]
-struct AuditReport<'a> {
-    summary: &'a Summary,
-    tenants: &'a [AuditRow],
+struct AuditReport {
+    summary: Summary,
+    tenants: Vec<AuditRow>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -76,11 +76,6 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
-    let format = if ctx.printer.is_json() {
-        ReportFormat::Json
-    } else {
-        args.format
-    };
     let store = ctx.store(&target).await?;
     let cipher = ctx.keyring(&store, keys).await?;
     let stored = store.tokens(&cipher).await?;
@@ -91,8 +86,10 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
             .map(|t| (t.tenant_id, t.meta_user_id.as_str())),
     );
     let tokens: Vec<_> = stored.iter().map(|t| t.token.clone()).collect();
-    let progress = (format == ReportFormat::Table && ctx.printer.show_progress())
-        .then(|| progress_bar(tokens.len() as u64));
+    let progress = match args.format {
+        ReportFormat::Table => ctx.printer.progress(tokens.len() as u64, "checking tokens"),
+        ReportFormat::Json | ReportFormat::Csv => Progress::hidden(),
+    };
     let concurrency = args
         .concurrency
         .map_or(fleet::DEFAULT_CONCURRENCY, usize::from);
@@ -147,15 +144,11 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
         }
         // The writer only ends early on an error, which `writer.await` reports.
         let _ = sender.send(checked);
-        if let Some(bar) = &progress {
-            bar.inc(answers.len() as u64);
-        }
+        progress.inc(answers.len() as u64);
     }
     drop(batches);
     drop(sender);
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     writer.await??;
     store.close().await;
 
@@ -165,74 +158,67 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
         summary.count(row);
     }
 
-    match format {
-        ReportFormat::Json => ctx.printer.json(&AuditReport {
-            summary: &summary,
-            tenants: &rows,
-        })?,
-        ReportFormat::Csv => crate::output::ignore_closed_pipe(print_csv(&rows))?,
-        ReportFormat::Table => print_table(ctx, &summary, &rows),
-    }
-    Ok(exit_for(&summary))
+    ctx.printer.finish_as(
+        args.format,
+        &AuditReport {
+            summary,
+            tenants: rows,
+        },
+    )
 }
 
-/// 0 when every token is `ok`; 5 when Meta could not be asked about some and
-/// nothing else is wrong; 3 otherwise.
-fn exit_for(s: &Summary) -> Exit {
-    let problems = s.expiring + s.expired + s.invalid + s.missing_scope;
-    if problems > 0 {
-        Exit::Problem
-    } else if s.unreachable > 0 {
-        Exit::Meta
-    } else {
-        Exit::Success
+impl Report for AuditReport {
+    /// 0 when every token is `ok`; 5 when Meta could not be asked about some
+    /// and nothing else is wrong; 3 otherwise.
+    fn exit(&self) -> Exit {
+        let s = &self.summary;
+        let problems = s.expiring + s.expired + s.invalid + s.missing_scope;
+        if problems > 0 {
+            Exit::Problem
+        } else if s.unreachable > 0 {
+            Exit::Meta
+        } else {
+            Exit::Success
+        }
     }
-}
 
-fn progress_bar(total: u64) -> indicatif::ProgressBar {
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{spinner} checking tokens {bar:30} {pos}/{len} ({eta} left)",
-    ) {
-        bar.set_style(style);
+    fn show(&self, out: &Printer) {
+        print_table(out, &self.summary, &self.tenants);
     }
-    bar
-}
 
-fn print_csv(rows: &[AuditRow]) -> std::io::Result<()> {
-    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
-    out.write_record([
-        "tenant_id",
-        "status",
-        "meta_user_id",
-        "token_type",
-        "expires_at",
-        "data_access_expires_at",
-        "shared_with",
-        "detail",
-    ])?;
-    let date = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
-    for r in rows {
+    fn csv(&self, out: &mut csv::Writer<std::io::StdoutLock<'static>>) -> csv::Result<()> {
         out.write_record([
-            r.tenant_id.to_string(),
-            r.status.to_string(),
-            r.meta_user_id.clone().unwrap_or_default(),
-            r.token_type.clone().unwrap_or_default(),
-            date(r.expires_at),
-            date(r.data_access_expires_at),
-            r.shared_with
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
-            crate::text::clean_line(r.detail.as_deref().unwrap_or_default()).into_owned(),
+            "tenant_id",
+            "status",
+            "meta_user_id",
+            "token_type",
+            "expires_at",
+            "data_access_expires_at",
+            "shared_with",
+            "detail",
         ])?;
+        let date = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+        for r in &self.tenants {
+            out.write_record([
+                r.tenant_id.to_string(),
+                r.status.to_string(),
+                r.meta_user_id.clone().unwrap_or_default(),
+                r.token_type.clone().unwrap_or_default(),
+                date(r.expires_at),
+                date(r.data_access_expires_at),
+                r.shared_with
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                crate::text::clean_line(r.detail.as_deref().unwrap_or_default()).into_owned(),
+            ])?;
+        }
+        Ok(())
     }
-    out.flush()
 }
 
-fn print_table(ctx: &Context, s: &Summary, rows: &[AuditRow]) {
+fn print_table(out: &Printer, s: &Summary, rows: &[AuditRow]) {
     let mut summary = new_table([
         "TOTAL",
         "OK",
@@ -256,7 +242,7 @@ fn print_table(ctx: &Context, s: &Summary, rows: &[AuditRow]) {
         ]
         .map(|n| n.to_string()),
     );
-    ctx.printer.table(&summary);
+    out.table(&summary);
     let problems: Vec<&AuditRow> = rows
         .iter()
         .filter(|r| r.status != TokenStatus::Ok)
@@ -278,5 +264,5 @@ fn print_table(ctx: &Context, s: &Summary, rows: &[AuditRow]) {
             r.detail.clone().unwrap_or_default(),
         ]);
     }
-    ctx.printer.table(&table);
+    out.table(&table);
 }

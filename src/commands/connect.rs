@@ -11,30 +11,105 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
-use super::Context;
-use super::select::{Chosen, Reachable};
+use super::{Chosen, Context};
 use crate::assets::{self, Assets};
 use crate::cli::ConnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::oauth::loopback::LoopbackListener;
 use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
-use crate::output::date_with_distance;
+use crate::output::{Printer, Report, date_with_distance};
 use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
 use crate::store::{AuditEntry, NewConnection, Selection, Tenant, Upserted};
 use crate::token::verify::{TokenView, VerifiedToken, status_of, verify};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 #[derive(Serialize)]
-struct ConnectReport<'a> {
+struct ConnectReport {
     #[serde(flatten)]
     token: TokenView,
     stored: bool,
     replaced: bool,
-    business_manager_id: Option<&'a str>,
-    ad_account_id: Option<&'a str>,
-    business_managers: &'a [assets::BusinessManager],
-    personal_ad_accounts: &'a [assets::AdAccountView],
+    business_manager_id: Option<String>,
+    ad_account_id: Option<String>,
+    #[serde(flatten)]
+    assets: Assets,
+    #[serde(skip)]
+    tenant_name: String,
+    #[serde(skip)]
+    ad_account_name: Option<String>,
+}
+
+impl Report for ConnectReport {
+    fn exit(&self) -> Exit {
+        if self.stored {
+            Exit::Success
+        } else {
+            Exit::Problem
+        }
+    }
+
+    fn show(&self, p: &Printer) {
+        if !self.stored {
+            return; // the refusal was said on stderr already
+        }
+        let view = &self.token;
+        let now = chrono::Utc::now();
+        let user = match &view.meta_user_name {
+            Some(name) => format!(
+                "{name} ({})",
+                view.meta_user_id.as_deref().unwrap_or_default()
+            ),
+            None => view.meta_user_id.clone().unwrap_or_default(),
+        };
+        p.line(format!(
+            "{} tenant {} ({}) to Meta user {user}.",
+            if self.replaced {
+                "Reconnected"
+            } else {
+                "Connected"
+            },
+            view.tenant_id,
+            self.tenant_name
+        ));
+        p.line(format!(
+            "  token        {} ({}), expires {}",
+            view.token_fingerprint.as_deref().unwrap_or_default(),
+            view.token_type.as_deref().unwrap_or("USER"),
+            date_with_distance(view.expires_at, now)
+        ));
+        p.line(format!(
+            "  data access  until {}",
+            date_with_distance(view.data_access_expires_at, now)
+        ));
+        p.line(format!("  scopes       {}", view.scopes.join(", ")));
+        if let (Some(id), Some(name)) = (&self.ad_account_id, &self.ad_account_name) {
+            p.line(format!(
+                "  ad account   {id} {name} (the CRM syncs this one)"
+            ));
+        }
+        if !view.missing_scopes.is_empty() {
+            p.warn(format!(
+                "stored without the required permission(s) {} (--yes)",
+                view.missing_scopes.join(", ")
+            ));
+        }
+        if !view.shared_with.is_empty() {
+            let others: Vec<String> = view.shared_with.iter().map(i32::to_string).collect();
+            p.warn(format!(
+                "this Meta user is also connected to tenant(s) {}; revoking it for one (disconnect) invalidates the others' tokens too",
+                others.join(", ")
+            ));
+        }
+        if self.assets.ad_account_count() == 0 {
+            p.warn("this Meta user reaches no ad accounts");
+            return;
+        }
+        p.table(&super::accounts_table(
+            &self.assets,
+            self.ad_account_id.as_deref(),
+        ));
+    }
 }
 
 pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
@@ -76,7 +151,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
             Duration::from_secs(args.timeout),
         ));
         let code = if args.no_browser {
-            authorize_by_paste(&request, &tenant, args.timeout).await?
+            authorize_by_paste(&ctx.printer, &request, &tenant, args.timeout).await?
         } else {
             authorize_in_browser(ctx, Arc::clone(&request), &tenant, args.timeout).await?
         };
@@ -114,8 +189,21 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
             None,
             shared_with,
         );
-        report_missing_scopes(ctx, &view)?;
-        return Ok(Exit::Problem);
+        ctx.printer.error(format!(
+            "the token lacks required permission(s): {}. Nothing was stored. \
+             Run connect again and grant them in Meta's dialog, or pass --yes to store the token anyway.",
+            view.missing_scopes.join(", ")
+        ));
+        return ctx.printer.finish(&ConnectReport {
+            token: view,
+            stored: false,
+            replaced: false,
+            business_manager_id: None,
+            ad_account_id: None,
+            assets: Assets::default(),
+            tenant_name: tenant.name,
+            ad_account_name: None,
+        });
     }
 
     ctx.printer
@@ -144,7 +232,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
 
     // The wizard's last step, decided before anything is stored: a
     // --ad-account the token cannot reach stores nothing.
-    let options = super::select::reachable(&assets);
+    let options = assets::reachable(&assets);
     let kept = existing
         .as_ref()
         .filter(|e| e.meta_user_id == verified.meta_user_id && args.choice.ad_account.is_none())
@@ -152,7 +240,7 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         .and_then(|id| options.iter().find(|o| o.account.id == id));
     let chosen = match kept {
         Some(kept) => Chosen::Picked(kept),
-        None => super::select::choose(ctx, &options, &args.choice)?,
+        None => ctx.choose_account(&options, &args.choice)?,
     };
 
     let selection = match &chosen {
@@ -189,10 +277,18 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         .upsert_connection(&cipher, &connection, &audit)
         .await?
         == Upserted::Updated;
-    let view = TokenView::from_verified(tenant_id, status, &verified, me.name, shared_with);
-    print_report(ctx, &tenant, &view, &assets, replaced, selection)?;
     store.close().await;
-    Ok(Exit::Success)
+    let report = ConnectReport {
+        token: TokenView::from_verified(tenant_id, status, &verified, me.name, shared_with),
+        stored: true,
+        replaced,
+        business_manager_id: selection.and_then(|s| s.business.map(|(id, _)| id.to_owned())),
+        ad_account_id: selection.map(|s| s.account.id.clone()),
+        ad_account_name: selection.map(|s| s.account.name.clone()),
+        assets,
+        tenant_name: tenant.name,
+    };
+    ctx.printer.finish(&report)
 }
 
 fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
@@ -211,9 +307,9 @@ fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
     }
 }
 
-fn show_url(request: &AuthorizationRequest, tenant: &Tenant) {
-    // Always on stderr, even with --quiet or --json: the browser may not appear.
-    crate::output::stderr_line(&format!(
+fn show_url(printer: &Printer, request: &AuthorizationRequest, tenant: &Tenant) {
+    // Even with --quiet or --json: the browser may not appear.
+    printer.instruct(format!(
         "To connect tenant {} ({}) to Meta, open this URL:\n\n  {}\n",
         tenant.id, tenant.name, request.url
     ));
@@ -227,7 +323,7 @@ async fn authorize_in_browser(
 ) -> Result<SecretString> {
     let interrupted = super::ctrl_c();
     let mut listener = LoopbackListener::start(Arc::clone(&request))?;
-    show_url(&request, tenant);
+    show_url(&ctx.printer, &request, tenant);
     if let Err(e) = open_browser(&request.url, ctx.settings.browser()) {
         ctx.printer.warn(format!(
             "could not open a browser ({e}); open the URL above by hand"
@@ -246,19 +342,19 @@ async fn authorize_in_browser(
 }
 
 async fn authorize_by_paste(
+    printer: &Printer,
     request: &AuthorizationRequest,
     tenant: &Tenant,
     timeout: u64,
 ) -> Result<SecretString> {
     let interrupted = super::ctrl_c();
-    show_url(request, tenant);
-    crate::output::stderr_line(&format!(
+    show_url(printer, request, tenant);
+    printer.instruct(format!(
         "After approving, the browser lands on {}.",
         request.redirect_uri
     ));
-    crate::output::stderr_line(
-        "Paste that whole address (it contains code= and state=) here and press Enter:",
-    );
+    printer
+        .instruct("Paste that whole address (it contains code= and state=) here and press Enter:");
     let mut line = String::new();
     let mut stdin =
         tokio::io::BufReader::new(tokio::io::stdin()).take(crate::oauth::MAX_QUERY_LEN as u64 * 2);
@@ -345,97 +441,4 @@ fn connect_audit(
             "ad_account_id": selection.map(|s| s.ad_account_id.clone()),
         }),
     )
-}
-
-fn report_missing_scopes(ctx: &Context, view: &TokenView) -> Result<()> {
-    let missing = view.missing_scopes.join(", ");
-    if ctx.printer.is_json() {
-        ctx.printer.json(&ConnectReport {
-            token: view.clone(),
-            stored: false,
-            replaced: false,
-            business_manager_id: None,
-            ad_account_id: None,
-            business_managers: &[],
-            personal_ad_accounts: &[],
-        })?;
-    }
-    ctx.printer.error(format!(
-        "the token lacks required permission(s): {missing}. Nothing was stored. \
-         Run connect again and grant them in Meta's dialog, or pass --yes to store the token anyway."
-    ));
-    Ok(())
-}
-
-fn print_report(
-    ctx: &Context,
-    tenant: &Tenant,
-    view: &TokenView,
-    assets: &Assets,
-    replaced: bool,
-    selection: Option<&Reachable<'_>>,
-) -> Result<()> {
-    if ctx.printer.is_json() {
-        return ctx.printer.json(&ConnectReport {
-            token: view.clone(),
-            stored: true,
-            replaced,
-            business_manager_id: selection.and_then(|s| s.business.map(|(id, _)| id)),
-            ad_account_id: selection.map(|s| s.account.id.as_str()),
-            business_managers: &assets.business_managers,
-            personal_ad_accounts: &assets.personal_ad_accounts,
-        });
-    }
-    let now = chrono::Utc::now();
-    let user = match &view.meta_user_name {
-        Some(name) => format!(
-            "{name} ({})",
-            view.meta_user_id.as_deref().unwrap_or_default()
-        ),
-        None => view.meta_user_id.clone().unwrap_or_default(),
-    };
-    let p = &ctx.printer;
-    p.line(format!(
-        "{} tenant {} ({}) to Meta user {user}.",
-        if replaced { "Reconnected" } else { "Connected" },
-        tenant.id,
-        tenant.name
-    ));
-    p.line(format!(
-        "  token        {} ({}), expires {}",
-        view.token_fingerprint.as_deref().unwrap_or_default(),
-        view.token_type.as_deref().unwrap_or("USER"),
-        date_with_distance(view.expires_at, now)
-    ));
-    p.line(format!(
-        "  data access  until {}",
-        date_with_distance(view.data_access_expires_at, now)
-    ));
-    p.line(format!("  scopes       {}", view.scopes.join(", ")));
-    if let Some(chosen) = selection {
-        p.line(format!(
-            "  ad account   {} {} (the CRM syncs this one)",
-            chosen.account.id, chosen.account.name
-        ));
-    }
-    if !view.missing_scopes.is_empty() {
-        p.warn(format!(
-            "stored without the required permission(s) {} (--yes)",
-            view.missing_scopes.join(", ")
-        ));
-    }
-    if !view.shared_with.is_empty() {
-        let others: Vec<String> = view.shared_with.iter().map(i32::to_string).collect();
-        p.warn(format!(
-            "this Meta user is also connected to tenant(s) {}; revoking it for one (disconnect) invalidates the others' tokens too",
-            others.join(", ")
-        ));
-    }
-    if assets.ad_account_count() == 0 {
-        p.warn("this Meta user reaches no ad accounts");
-        return Ok(());
-    }
-    let table = super::accounts_table(assets, selection.map(|s| s.account.id.as_str()));
-    p.table(&table);
-    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::cli::DebugTokenArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::graph::{DebugToken, DebugTokenError, GranularScope};
-use crate::output::date_with_distance;
+use crate::output::{Printer, Report, date_with_distance};
 use crate::token::unix_time;
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
@@ -59,12 +59,11 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
         DEFAULT_WARNING_DAYS,
         Utc::now(),
     );
-    let status = assessment.status;
     // A token whose app Meta does not name is not known to be ours.
     let other_app = debug.app_id.as_deref() != Some(graph.app_id());
     let view = DebugView {
         tenant_id: args.tenant,
-        status,
+        status: assessment.status,
         token_fingerprint: fingerprint(&token),
         is_valid: debug.is_valid,
         app_id: debug.app_id.clone(),
@@ -88,74 +87,75 @@ pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
             graph.app_id()
         ));
     }
-    if ctx.printer.is_json() {
-        ctx.printer.json(&view)?;
-    } else {
-        print_human(ctx, &view);
-    }
-    // The contract: exit 0 only for `ok` (only test-connection also accepts `expiring`).
-    Ok(if status == TokenStatus::Ok {
-        Exit::Success
-    } else {
-        Exit::Problem
-    })
+    ctx.printer.finish(&view)
 }
 
-fn print_human(ctx: &Context, v: &DebugView) {
-    let now = Utc::now();
-    let p = &ctx.printer;
-    let field = |name: &str, value: String| p.line(format!("  {name:<13}{value}"));
-    p.line(format!("Token {}", v.token_fingerprint));
-    field("status", v.status.to_string());
-    field(
-        "valid",
-        if v.is_valid {
-            "yes".into()
+impl Report for DebugView {
+    // Exit 0 only for `ok` (only test-connection also accepts `expiring`).
+    fn exit(&self) -> Exit {
+        if self.status == TokenStatus::Ok {
+            Exit::Success
         } else {
-            "no".into()
-        },
-    );
-    field(
-        "type",
-        v.token_type.clone().unwrap_or_else(|| "unknown".into()),
-    );
-    field(
-        "app",
-        format!(
-            "{} ({})",
-            v.application.as_deref().unwrap_or("?"),
-            v.app_id.as_deref().unwrap_or("?")
-        ),
-    );
-    field(
-        "user",
-        v.meta_user_id.clone().unwrap_or_else(|| "none".into()),
-    );
-    field(
-        "issued",
-        v.issued_at
-            .map(|at| date_with_distance(Some(at), now))
-            .unwrap_or_else(|| "unknown".into()),
-    );
-    field("expires", date_with_distance(v.expires_at, now));
-    field(
-        "data access",
-        date_with_distance(v.data_access_expires_at, now),
-    );
-    field("scopes", v.scopes.join(", "));
-    if !v.missing_scopes.is_empty() {
-        field("missing", v.missing_scopes.join(", "));
+            Exit::Problem
+        }
     }
-    for g in &v.granular_scopes {
-        let targets = if g.target_ids.is_empty() {
-            "all".to_owned()
-        } else {
-            g.target_ids.join(", ")
-        };
-        field("granular", format!("{}: {targets}", g.scope));
-    }
-    if let Some(e) = &v.error {
-        let sub = e.subcode.map(|s| format!("/{s}")).unwrap_or_default();
-        field("error", format!("{}{sub}: {}", e.code, e.message));
+
+    fn show(&self, p: &Printer) {
+        let v = self;
+        let now = Utc::now();
+        let field = |name: &str, value: String| p.line(format!("  {name:<13}{value}"));
+        p.line(format!("Token {}", v.token_fingerprint));
+        field("status", v.status.to_string());
+        field(
+            "valid",
+            if v.is_valid {
+                "yes".into()
+            } else {
+                "no".into()
+            },
+        );
+        field(
+            "type",
+            v.token_type.clone().unwrap_or_else(|| "unknown".into()),
+        );
+        field(
+            "app",
+            format!(
+                "{} ({})",
+                v.application.as_deref().unwrap_or("?"),
+                v.app_id.as_deref().unwrap_or("?")
+            ),
+        );
+        field(
+            "user",
+            v.meta_user_id.clone().unwrap_or_else(|| "none".into()),
+        );
+        field(
+            "issued",
+            v.issued_at
+                .map(|at| date_with_distance(Some(at), now))
+                .unwrap_or_else(|| "unknown".into()),
+        );
+        field("expires", date_with_distance(v.expires_at, now));
+        field(
+            "data access",
+            date_with_distance(v.data_access_expires_at, now),
+        );
+        field("scopes", v.scopes.join(", "));
+        if !v.missing_scopes.is_empty() {
+            field("missing", v.missing_scopes.join(", "));
+        }
+        for g in &v.granular_scopes {
+            let targets = if g.target_ids.is_empty() {
+                "all".to_owned()
+            } else {
+                g.target_ids.join(", ")
+            };
+            field("granular", format!("{}: {targets}", g.scope));
+        }
+        if let Some(e) = &v.error {
+            let sub = e.subcode.map(|s| format!("/{s}")).unwrap_or_default();
+            field("error", format!("{}{sub}: {}", e.code, e.message));
+        }
     }
 }

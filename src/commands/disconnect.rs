@@ -3,12 +3,14 @@
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
+use serde::Serialize;
 use serde_json::json;
 
 use super::Context;
 use crate::cli::DisconnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
+use crate::output::{Printer, Report};
 use crate::store::AuditEntry;
 
 pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
@@ -59,12 +61,16 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
             );
             ctx.printer.warn(&warning);
             if !ctx.yes && !ctx.printer.can_prompt() {
-                if ctx.printer.is_json() {
-                    ctx.printer.json(&json!({ "tenant_id": tenant_id, "disconnected": false, "shared_with": shared_with }))?;
-                }
                 ctx.printer
                     .error("refused without --yes: pass --yes to revoke anyway, or --keep-remote");
-                return Ok(Exit::Problem);
+                return ctx.printer.finish(&Disconnected {
+                    tenant_id,
+                    disconnected: false,
+                    revoked: false,
+                    shared_with,
+                    invalidated: Vec::new(),
+                    meta_user_id: meta_user,
+                });
             }
             if !ctx.confirm(
                 &format!("Revoke for tenant {tenant_id} and invalidate tenant(s) {others} too?"),
@@ -115,32 +121,60 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     }
     store.close().await;
 
-    if ctx.printer.is_json() {
-        ctx.printer.json(&json!({
-            "tenant_id": tenant_id,
-            "disconnected": true,
-            "revoked": graph.is_some(),
-            "shared_with": shared_with,
-            "invalidated": invalidated,
-        }))?;
-    } else {
-        let how = if graph.is_some() {
+    ctx.printer.finish(&Disconnected {
+        tenant_id,
+        disconnected: true,
+        revoked: graph.is_some(),
+        shared_with,
+        invalidated,
+        meta_user_id: meta_user,
+    })
+}
+
+#[derive(Serialize)]
+struct Disconnected {
+    tenant_id: i32,
+    disconnected: bool,
+    revoked: bool,
+    shared_with: Vec<i32>,
+    invalidated: Vec<i32>,
+    #[serde(skip)]
+    meta_user_id: String,
+}
+
+impl Report for Disconnected {
+    fn exit(&self) -> Exit {
+        if self.disconnected {
+            Exit::Success
+        } else {
+            Exit::Problem
+        }
+    }
+
+    fn show(&self, out: &Printer) {
+        if !self.disconnected {
+            return; // the refusal was said on stderr already
+        }
+        let how = if self.revoked {
             "revoked the app at Meta and deleted"
         } else {
             "deleted (not revoked at Meta)"
         };
-        ctx.printer
-            .line(format!("Disconnected tenant {tenant_id}: {how} its token."));
-        if !invalidated.is_empty() {
-            let others = invalidated
+        out.line(format!(
+            "Disconnected tenant {}: {how} its token.",
+            self.tenant_id
+        ));
+        if !self.invalidated.is_empty() {
+            let others = self
+                .invalidated
                 .iter()
                 .map(i32::to_string)
                 .collect::<Vec<_>>()
                 .join(", ");
-            ctx.printer.line(format!(
-                "Marked tenant(s) {others} invalid: they shared Meta user {meta_user}."
+            out.line(format!(
+                "Marked tenant(s) {others} invalid: they shared Meta user {}.",
+                self.meta_user_id
             ));
         }
     }
-    Ok(Exit::Success)
 }

@@ -17,6 +17,7 @@ use crate::cli::{ImportArgs, ImportFormat};
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
 use crate::fleet;
+use crate::output::{Printer, Report};
 use crate::store::{AuditEntry, NewConnection, SharedUsers, Upserted};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
@@ -93,10 +94,7 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
         .collect();
 
     let tokens: Vec<SecretString> = candidates.iter().map(|c| c.token.clone()).collect();
-    let progress = ctx
-        .printer
-        .show_progress()
-        .then(|| indicatif::ProgressBar::new(tokens.len() as u64));
+    let progress = ctx.printer.progress(tokens.len() as u64, "checking tokens");
     let now = Utc::now();
 
     // Each batch's accepted tokens are stored (one transaction per batch) by a
@@ -144,54 +142,79 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
                 }),
             }
         }
-        if let Some(bar) = &progress {
-            bar.inc(answers.len() as u64);
-        }
+        progress.inc(answers.len() as u64);
         // The writer only ends early on an error, which `writer.await` reports.
         let _ = sender.send(batch);
     }
     drop(batches);
     drop(sender);
-    if let Some(bar) = progress {
-        bar.finish_and_clear();
-    }
+    progress.finish();
     let (imported, updated) = writer.await?.context("storing the imported tokens")?;
 
     // Tenants now sharing a Meta user with another tenant.
     let users = store.meta_users().await?;
     let shared_users = SharedUsers::new(users.iter().map(|(id, user)| (*id, user.as_str())));
     store.close().await;
-    let shared: Vec<serde_json::Value> = imported_tenants
+    let shared: Vec<SharedUser> = imported_tenants
         .iter()
         .filter_map(|(tenant_id, meta_user_id)| {
             let others = shared_users.others(*tenant_id, meta_user_id);
-            (!others.is_empty()).then(|| json!({ "tenant_id": tenant_id, "shared_with": others }))
+            (!others.is_empty()).then_some(SharedUser {
+                tenant_id: *tenant_id,
+                shared_with: others,
+            })
         })
         .collect();
     rejected.sort_by_key(|r| r.line);
-
-    if ctx.printer.is_json() {
-        ctx.printer.json(&json!({ "imported": imported, "updated": updated, "rejected": rejected, "shared": shared }))?;
-    } else {
-        ctx.printer.line(format!(
-            "Imported {imported}, updated {updated}, rejected {}.",
-            rejected.len()
-        ));
-        for r in &rejected {
-            ctx.printer.line(format!("  line {}: {}", r.line, r.reason));
-        }
-    }
     if !shared.is_empty() {
         ctx.printer.warn(format!(
             "{} imported tenant(s) share their Meta user with other tenants; disconnecting one with revocation invalidates the others (see `crm-meta tenants list`)",
             shared.len()
         ));
     }
-    Ok(if rejected.is_empty() {
-        Exit::Success
-    } else {
-        Exit::Problem
+    ctx.printer.finish(&Imported {
+        imported,
+        updated,
+        rejected,
+        shared,
     })
+}
+
+#[derive(Serialize)]
+struct Imported {
+    imported: usize,
+    updated: usize,
+    rejected: Vec<Rejected>,
+    /// Imported tenants whose Meta user is connected to other tenants too.
+    shared: Vec<SharedUser>,
+}
+
+#[derive(Serialize)]
+struct SharedUser {
+    tenant_id: i32,
+    shared_with: Vec<i32>,
+}
+
+impl Report for Imported {
+    fn exit(&self) -> Exit {
+        if self.rejected.is_empty() {
+            Exit::Success
+        } else {
+            Exit::Problem
+        }
+    }
+
+    fn show(&self, out: &Printer) {
+        out.line(format!(
+            "Imported {}, updated {}, rejected {}.",
+            self.imported,
+            self.updated,
+            self.rejected.len()
+        ));
+        for r in &self.rejected {
+            out.line(format!("  line {}: {}", r.line, r.reason));
+        }
+    }
 }
 
 /// What one batch hands the writer: connections with their check results

@@ -13,7 +13,7 @@ use super::Context;
 use crate::crypto::TokenKey;
 use crate::error::{Exit, UserError};
 use crate::keyring::{Inventory, Keyring};
-use crate::output::new_table;
+use crate::output::{Printer, Report, new_table};
 use crate::settings::ConfigError;
 
 /// Rows re-encrypted per transaction.
@@ -78,13 +78,31 @@ pub async fn list(ctx: &Context) -> Result<Exit> {
             .map_or(0, |(_, n)| *n);
     }
     keys.sort_by(|a, b| b.current.cmp(&a.current).then(a.key_id.cmp(&b.key_id)));
-    let missing = keys.iter().filter(|k| !k.present && k.rows > 0).count();
+    ctx.printer.finish(&KeysReport { keys })
+}
 
-    if ctx.printer.is_json() {
-        ctx.printer.json(&KeysReport { keys })?;
-    } else {
+impl KeysReport {
+    /// Keys that stored tokens use but crm-meta does not hold.
+    fn missing(&self) -> usize {
+        self.keys
+            .iter()
+            .filter(|k| !k.present && k.rows > 0)
+            .count()
+    }
+}
+
+impl Report for KeysReport {
+    fn exit(&self) -> Exit {
+        if self.missing() > 0 {
+            Exit::Problem
+        } else {
+            Exit::Success
+        }
+    }
+
+    fn show(&self, out: &Printer) {
         let mut table = new_table(["KEY ID", "CURRENT", "PRESENT", "TOKENS", "SOURCE"]);
-        for k in &keys {
+        for k in &self.keys {
             table.add_row([
                 k.key_id.clone(),
                 if k.current { "yes" } else { "" }.to_owned(),
@@ -93,18 +111,14 @@ pub async fn list(ctx: &Context) -> Result<Exit> {
                 k.source.clone().unwrap_or_default(),
             ]);
         }
-        ctx.printer.table(&table);
+        out.table(&table);
+        let missing = self.missing();
         if missing > 0 {
-            ctx.printer.warn(format!(
+            out.warn(format!(
                 "{missing} key(s) that stored tokens use are missing: restore them (key file or CRM_META_TOKEN_KEYS_PREVIOUS) before those tenants can be used"
             ));
         }
     }
-    Ok(if missing > 0 {
-        Exit::Problem
-    } else {
-        Exit::Success
-    })
 }
 
 #[derive(Serialize)]
@@ -169,7 +183,7 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
             pruned: Vec::new(),
             unused_variables: Vec::new(),
         };
-        return show(ctx, &report);
+        return ctx.printer.finish(&report);
     }
 
     if let Some(dir) = &inventory.dir {
@@ -236,7 +250,7 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
         pruned,
         unused_variables,
     };
-    show(ctx, &report)?;
+    ctx.printer.finish(&report)?;
     if remaining > 0 {
         // Writers that loaded an old key kept adding rows under it.
         ctx.printer.warn(format!(
@@ -247,38 +261,32 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-fn show(ctx: &Context, report: &RotateReport) -> Result<Exit> {
-    if ctx.printer.is_json() {
-        ctx.printer.json(report)?;
-        return Ok(Exit::Success);
-    }
-    if report.dry_run {
-        ctx.printer.line(format!(
-            "Dry run: all {} token(s) decrypt; {} would move to key {}. Nothing was written.",
-            report.tokens,
-            report.to_move.unwrap_or(0),
-            report.to_key_id
+impl Report for RotateReport {
+    fn show(&self, out: &Printer) {
+        if self.dry_run {
+            out.line(format!(
+                "Dry run: all {} token(s) decrypt; {} would move to key {}. Nothing was written.",
+                self.tokens,
+                self.to_move.unwrap_or(0),
+                self.to_key_id
+            ));
+            return;
+        }
+        out.line(format!(
+            "Re-encrypted {} of {} token(s) under key {}.",
+            self.moved.unwrap_or(0),
+            self.tokens,
+            self.to_key_id
         ));
-        return Ok(Exit::Success);
+        if !self.pruned.is_empty() {
+            out.line(format!("Forgot unused key(s): {}.", self.pruned.join(", ")));
+        }
+        for key in &self.unused_variables {
+            out.note(format!(
+                "No token uses key {key} any more; remove it from that variable."
+            ));
+        }
     }
-    ctx.printer.line(format!(
-        "Re-encrypted {} of {} token(s) under key {}.",
-        report.moved.unwrap_or(0),
-        report.tokens,
-        report.to_key_id
-    ));
-    if !report.pruned.is_empty() {
-        ctx.printer.line(format!(
-            "Forgot unused key(s): {}.",
-            report.pruned.join(", ")
-        ));
-    }
-    for key in &report.unused_variables {
-        ctx.printer.note(format!(
-            "No token uses key {key} any more; remove it from that variable."
-        ));
-    }
-    Ok(Exit::Success)
 }
 
 fn unreachable_without_key() -> Result<TokenKey> {

@@ -3,12 +3,13 @@
 //! ones, every page. Refreshes the cached list in the store.
 
 use anyhow::{Context as _, Result};
-use serde_json::json;
+use serde::Serialize;
 
 use super::Context;
-use crate::assets::{self, DEFAULT_CONCURRENCY};
+use crate::assets::{self, Assets, DEFAULT_CONCURRENCY};
 use crate::cli::ListAccountsArgs;
 use crate::error::{Exit, UserError};
+use crate::output::{Printer, Report};
 
 pub async fn run(ctx: &Context, args: ListAccountsArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
@@ -39,34 +40,44 @@ pub async fn run(ctx: &Context, args: ListAccountsArgs) -> Result<Exit> {
     }
     store.close().await;
 
-    let selected = connection.info.ad_account_id.as_deref();
-    if ctx.printer.is_json() {
-        ctx.printer.json(&json!({
-            "tenant_id": tenant_id,
-            "business_managers": fetched.business_managers,
-            "personal_ad_accounts": fetched.personal_ad_accounts,
-            "selected_business_manager_id": connection.info.business_manager_id,
-            "selected_ad_account_id": selected,
-        }))?;
-        return Ok(Exit::Success);
-    }
-    if fetched.ad_account_count() == 0 {
-        ctx.printer.note(format!(
-            "Tenant {tenant_id}'s Meta user reaches no ad accounts."
-        ));
-        return Ok(Exit::Success);
-    }
-    ctx.printer
-        .table(&super::accounts_table(&fetched, selected));
-    ctx.printer.note(format!(
-        "{} business manager(s), {} ad account(s){}",
-        fetched.business_managers.len(),
-        fetched.ad_account_count(),
-        if selected.is_some() {
-            "; * marks the one the CRM syncs"
-        } else {
-            ""
+    ctx.printer.finish(&AccountsReport {
+        tenant_id,
+        assets: fetched,
+        selected_business_manager_id: connection.info.business_manager_id.clone(),
+        selected_ad_account_id: connection.info.ad_account_id.clone(),
+    })
+}
+
+#[derive(Serialize)]
+struct AccountsReport {
+    tenant_id: i32,
+    #[serde(flatten)]
+    assets: Assets,
+    selected_business_manager_id: Option<String>,
+    selected_ad_account_id: Option<String>,
+}
+
+impl Report for AccountsReport {
+    fn show(&self, out: &Printer) {
+        let assets = &self.assets;
+        if assets.ad_account_count() == 0 {
+            out.note(format!(
+                "Tenant {}'s Meta user reaches no ad accounts.",
+                self.tenant_id
+            ));
+            return;
         }
-    ));
-    Ok(Exit::Success)
+        let selected = self.selected_ad_account_id.as_deref();
+        out.table(&super::accounts_table(assets, selected));
+        out.note(format!(
+            "{} business manager(s), {} ad account(s){}",
+            assets.business_managers.len(),
+            assets.ad_account_count(),
+            if selected.is_some() {
+                "; * marks the one the CRM syncs"
+            } else {
+                ""
+            }
+        ));
+    }
 }

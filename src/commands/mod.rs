@@ -21,7 +21,8 @@ use anyhow::{Context as _, Result};
 use secrecy::SecretString;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt};
 
-use crate::assets::Assets;
+use crate::assets::{self, Assets, Reachable, Resolved};
+use crate::cli::AccountChoice;
 use crate::output::new_table;
 
 use crate::cli::{Cli, Command, GlobalOpts};
@@ -169,20 +170,74 @@ impl Context {
     /// Asks a yes/no question, or requires `flag` where nobody can answer.
     /// Returns whether the answer was yes.
     pub fn confirm(&self, question: &str, flag: &str) -> Result<bool> {
-        if self.yes {
-            return Ok(true);
-        }
-        if !self.printer.can_prompt() {
-            return Err(UserError(format!(
-                "{question} No terminal to ask on: pass {flag} to confirm."
-            ))
-            .into());
-        }
-        Ok(dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(false)
-            .interact()?)
+        self.printer.confirm(question, flag, self.yes)
     }
+
+    /// Resolves `--business`/`--ad-account`, the only account there is, or
+    /// the person's pick; refuses an account the token does not reach.
+    pub fn choose_account<'a>(
+        &self,
+        options: &'a [Reachable<'a>],
+        choice: &AccountChoice,
+    ) -> Result<Chosen<'a>> {
+        match assets::resolve_choice(
+            options,
+            choice.business.as_deref(),
+            choice.ad_account.as_deref(),
+        )? {
+            Resolved::Picked(found) => Ok(Chosen::Picked(found)),
+            Resolved::None => Ok(Chosen::Undecided(
+                "the Meta user reaches no ad account".into(),
+            )),
+            Resolved::Several if self.printer.can_prompt() && !self.yes => {
+                let labels: Vec<String> = options.iter().map(account_label).collect();
+                let default = options
+                    .iter()
+                    .position(|o| o.account.is_usable())
+                    .unwrap_or(0);
+                let index = self
+                    .printer
+                    .pick(
+                        "Ad account the CRM syncs for this tenant (type to filter)",
+                        &labels,
+                        default,
+                    )?
+                    .ok_or_else(|| {
+                        UserError("no ad account chosen; run `crm-meta select` later".into())
+                    })?;
+                options
+                    .get(index)
+                    .map(Chosen::Picked)
+                    .ok_or_else(|| UserError("no ad account chosen".into()).into())
+            }
+            Resolved::Several => Ok(Chosen::Undecided(format!(
+                "{} ad accounts to choose from and nobody to ask (no terminal, or --yes): pass --business ID --ad-account act_… (see `crm-meta list-accounts`)",
+                options.len()
+            ))),
+        }
+    }
+}
+
+/// How the ad account the CRM syncs was decided.
+pub enum Chosen<'a> {
+    Picked(&'a Reachable<'a>),
+    /// Nothing to choose from, or nobody to ask and nothing said.
+    Undecided(String),
+}
+
+/// One line of the ad-account picker.
+fn account_label(o: &Reachable) -> String {
+    let a = o.account;
+    let marker = if a.is_usable() {
+        String::new()
+    } else {
+        format!("  [{}]", a.status)
+    };
+    let owner = match o.business {
+        Some((_, name)) => format!("{name} · {:?}", a.relation).to_lowercase(),
+        None => "personal".to_owned(),
+    };
+    format!("{}  {}  ({owner}){marker}", a.id, a.name)
 }
 
 /// Runs the parsed command line, printing through `printer` (the same one
@@ -217,12 +272,7 @@ pub async fn read_token(flag: &str) -> Result<SecretString> {
     // On a terminal the token is read hidden, even with --json: typed or
     // pasted, it must not stay on the screen.
     let token = if std::io::stdin().is_terminal() {
-        tokio::task::spawn_blocking(|| {
-            dialoguer::Password::new()
-                .with_prompt("Meta access token")
-                .interact()
-        })
-        .await??
+        tokio::task::spawn_blocking(|| Printer::secret("Meta access token")).await??
     } else {
         let mut line = String::new();
         let mut stdin =

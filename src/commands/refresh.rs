@@ -15,7 +15,7 @@ use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::fleet;
 use crate::graph::{GraphClient, GraphError};
-use crate::output::{date_with_distance, new_table};
+use crate::output::{Printer, Report, date_with_distance, new_table};
 use crate::store::{AuditEntry, Connection, Store};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
@@ -174,15 +174,36 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
 
     let mut rows = rows;
     rows.sort_by_key(|r| r.tenant_id);
-    print(ctx, &rows, never)?;
     let count = |o: Outcome| rows.iter().filter(|r| r.result == o).count();
-    Ok(if count(Outcome::NeedsConsent) > 0 {
-        Exit::Problem
-    } else if count(Outcome::Unreachable) > 0 {
-        Exit::Meta
-    } else {
-        Exit::Success
+    let summary = RefreshSummary {
+        checked: rows.len(),
+        extended: count(Outcome::Extended),
+        unchanged: count(Outcome::Unchanged),
+        needs_consent: count(Outcome::NeedsConsent),
+        unreachable: count(Outcome::Unreachable),
+        never_expires: never,
+    };
+    ctx.printer.finish(&Refreshed {
+        summary,
+        tenants: rows,
     })
+}
+
+#[derive(Serialize)]
+struct Refreshed {
+    summary: RefreshSummary,
+    tenants: Vec<Row>,
+}
+
+#[derive(Serialize)]
+struct RefreshSummary {
+    checked: usize,
+    extended: usize,
+    unchanged: usize,
+    needs_consent: usize,
+    unreachable: usize,
+    /// System-user tokens skipped: they never expire.
+    never_expires: usize,
 }
 
 enum Refused {
@@ -248,65 +269,63 @@ async fn extend(
     })
 }
 
-fn print(ctx: &Context, rows: &[Row], never_expiring: usize) -> Result<()> {
-    let count = |o: Outcome| rows.iter().filter(|r| r.result == o).count();
-    if ctx.printer.is_json() {
-        return ctx.printer.json(&json!({
-            "summary": {
-                "checked": rows.len(),
-                "extended": count(Outcome::Extended),
-                "unchanged": count(Outcome::Unchanged),
-                "needs_consent": count(Outcome::NeedsConsent),
-                "unreachable": count(Outcome::Unreachable),
-                "never_expires": never_expiring,
-            },
-            "tenants": rows,
-        }));
-    }
-    if rows.is_empty() {
-        ctx.printer.note("No token to refresh.");
-        return Ok(());
-    }
-    let now = Utc::now();
-    let mut table = new_table([
-        "TENANT",
-        "RESULT",
-        "EXPIRED / EXPIRES",
-        "NOW EXPIRES",
-        "WHAT TO DO",
-    ]);
-    for r in rows {
-        let todo = match r.result {
-            Outcome::Extended | Outcome::Unchanged => String::new(),
-            Outcome::NeedsConsent => format!(
-                "{} ({})",
-                r.command.clone().unwrap_or_default(),
-                r.reason.clone().unwrap_or_default()
-            ),
-            Outcome::Unreachable => {
-                format!("try again later ({})", r.reason.clone().unwrap_or_default())
-            }
-        };
-        table.add_row([
-            r.tenant_id.to_string(),
-            format!("{:?}", r.result).to_lowercase(),
-            date_with_distance(r.expires_at_before, now),
-            date_with_distance(r.expires_at, now),
-            todo,
-        ]);
-    }
-    ctx.printer.table(&table);
-    ctx.printer.note(format!(
-        "{} extended, {} unchanged, {} need consent again, {} unreachable{}",
-        count(Outcome::Extended),
-        count(Outcome::Unchanged),
-        count(Outcome::NeedsConsent),
-        count(Outcome::Unreachable),
-        if never_expiring > 0 {
-            format!(", {never_expiring} never expire")
+impl Report for Refreshed {
+    fn exit(&self) -> Exit {
+        if self.summary.needs_consent > 0 {
+            Exit::Problem
+        } else if self.summary.unreachable > 0 {
+            Exit::Meta
         } else {
-            String::new()
+            Exit::Success
         }
-    ));
-    Ok(())
+    }
+
+    fn show(&self, out: &Printer) {
+        let (rows, s) = (&self.tenants, &self.summary);
+        if rows.is_empty() {
+            out.note("No token to refresh.");
+            return;
+        }
+        let now = Utc::now();
+        let mut table = new_table([
+            "TENANT",
+            "RESULT",
+            "EXPIRED / EXPIRES",
+            "NOW EXPIRES",
+            "WHAT TO DO",
+        ]);
+        for r in rows {
+            let todo = match r.result {
+                Outcome::Extended | Outcome::Unchanged => String::new(),
+                Outcome::NeedsConsent => format!(
+                    "{} ({})",
+                    r.command.clone().unwrap_or_default(),
+                    r.reason.clone().unwrap_or_default()
+                ),
+                Outcome::Unreachable => {
+                    format!("try again later ({})", r.reason.clone().unwrap_or_default())
+                }
+            };
+            table.add_row([
+                r.tenant_id.to_string(),
+                format!("{:?}", r.result).to_lowercase(),
+                date_with_distance(r.expires_at_before, now),
+                date_with_distance(r.expires_at, now),
+                todo,
+            ]);
+        }
+        out.table(&table);
+        out.note(format!(
+            "{} extended, {} unchanged, {} need consent again, {} unreachable{}",
+            s.extended,
+            s.unchanged,
+            s.needs_consent,
+            s.unreachable,
+            if s.never_expires > 0 {
+                format!(", {} never expire", s.never_expires)
+            } else {
+                String::new()
+            }
+        ));
+    }
 }

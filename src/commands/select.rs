@@ -4,123 +4,15 @@
 //! live against Meta.
 
 use anyhow::{Context as _, Result};
+use serde::Serialize;
 use serde_json::json;
 
-use super::Context;
-use crate::assets::{self, AdAccountView, Assets, DEFAULT_CONCURRENCY};
-use crate::cli::{AccountChoice, SelectArgs};
+use super::{Chosen, Context};
+use crate::assets::{self, DEFAULT_CONCURRENCY, Reachable};
+use crate::cli::SelectArgs;
 use crate::error::{Exit, UserError};
+use crate::output::{Printer, Report};
 use crate::store::{AuditEntry, Store};
-
-/// An ad account the token reaches, with the business manager it came through.
-pub struct Reachable<'a> {
-    pub business: Option<(&'a str, &'a str)>,
-    pub account: &'a AdAccountView,
-}
-
-/// Every reachable account: business managers' first, then personal ones.
-pub fn reachable(assets: &Assets) -> Vec<Reachable<'_>> {
-    let owned = assets.business_managers.iter().flat_map(|b| {
-        b.ad_accounts.iter().map(move |a| Reachable {
-            business: Some((b.id.as_str(), b.name.as_str())),
-            account: a,
-        })
-    });
-    let personal = assets.personal_ad_accounts.iter().map(|a| Reachable {
-        business: None,
-        account: a,
-    });
-    owned.chain(personal).collect()
-}
-
-/// How a choice was made.
-pub enum Chosen<'a> {
-    Picked(&'a Reachable<'a>),
-    /// Nothing to choose from, or nobody to ask and nothing said.
-    Undecided(String),
-}
-
-/// Resolves `--business`/`--ad-account`, the only account there is, or an
-/// interactive pick; refuses an account the token does not reach.
-pub fn choose<'a>(
-    ctx: &Context,
-    options: &'a [Reachable<'a>],
-    choice: &AccountChoice,
-) -> Result<Chosen<'a>> {
-    if let Some(wanted) = &choice.ad_account {
-        let wanted = if wanted.starts_with("act_") {
-            wanted.clone()
-        } else {
-            format!("act_{wanted}")
-        };
-        let matches: Vec<&Reachable> = options
-            .iter()
-            .filter(|o| o.account.id == wanted)
-            .filter(|o| {
-                choice
-                    .business
-                    .as_deref()
-                    .is_none_or(|b| o.business.map(|(id, _)| id) == Some(b))
-            })
-            .collect();
-        return match matches.first() {
-            Some(found) => Ok(Chosen::Picked(found)),
-            None => {
-                let under = choice
-                    .business
-                    .as_deref()
-                    .map(|b| format!(" under business manager {b}"))
-                    .unwrap_or_default();
-                Err(UserError(format!(
-                    "ad account {wanted}{under} is not among those this tenant's token reaches; see `crm-meta list-accounts --tenant N`"
-                ))
-                .into())
-            }
-        };
-    }
-    match options {
-        [] => Ok(Chosen::Undecided(
-            "the Meta user reaches no ad account".into(),
-        )),
-        [only] => Ok(Chosen::Picked(only)),
-        _ if ctx.printer.can_prompt() && !ctx.yes => pick(options).map(Chosen::Picked),
-        _ => Ok(Chosen::Undecided(format!(
-            "{} ad accounts to choose from and nobody to ask (no terminal, or --yes): pass --business ID --ad-account act_… (see `crm-meta list-accounts`)",
-            options.len()
-        ))),
-    }
-}
-
-fn label(o: &Reachable) -> String {
-    let a = o.account;
-    let marker = if a.is_usable() {
-        String::new()
-    } else {
-        format!("  [{}]", a.status)
-    };
-    let owner = match o.business {
-        Some((_, name)) => format!("{name} · {:?}", a.relation).to_lowercase(),
-        None => "personal".to_owned(),
-    };
-    format!("{}  {}  ({owner}){marker}", a.id, a.name)
-}
-
-fn pick<'a>(options: &'a [Reachable<'a>]) -> Result<&'a Reachable<'a>> {
-    let labels: Vec<String> = options.iter().map(label).collect();
-    let default = options
-        .iter()
-        .position(|o| o.account.is_usable())
-        .unwrap_or(0);
-    let index = dialoguer::FuzzySelect::new()
-        .with_prompt("Ad account the CRM syncs for this tenant (type to filter)")
-        .items(&labels)
-        .default(default)
-        .interact_opt()?
-        .ok_or_else(|| UserError("no ad account chosen; run `crm-meta select` later".into()))?;
-    options
-        .get(index)
-        .ok_or_else(|| UserError("no ad account chosen".into()).into())
-}
 
 /// Stores a choice with its audit row.
 pub async fn record(store: &Store, tenant_id: i32, chosen: &Reachable<'_>) -> Result<()> {
@@ -151,8 +43,8 @@ pub async fn run(ctx: &Context, args: SelectArgs) -> Result<Exit> {
     )
     .await
     .context("reading the ad accounts this tenant's token reaches")?;
-    let options = reachable(&fetched);
-    let chosen = match choose(ctx, &options, &args.choice)? {
+    let options = assets::reachable(&fetched);
+    let chosen = match ctx.choose_account(&options, &args.choice)? {
         Chosen::Picked(chosen) => chosen,
         Chosen::Undecided(why) => return Err(UserError(why).into()),
     };
@@ -164,27 +56,43 @@ pub async fn run(ctx: &Context, args: SelectArgs) -> Result<Exit> {
     }
     record(&store, tenant_id, chosen).await?;
     store.close().await;
-    print(ctx, tenant_id, chosen)?;
-    Ok(Exit::Success)
+    ctx.printer.finish(&Selected::new(tenant_id, chosen))
 }
 
-pub fn print(ctx: &Context, tenant_id: i32, chosen: &Reachable<'_>) -> Result<()> {
-    if ctx.printer.is_json() {
-        return ctx.printer.json(&json!({
-            "tenant_id": tenant_id,
-            "business_manager_id": chosen.business.map(|(id, _)| id),
-            "ad_account_id": chosen.account.id,
-            "ad_account_name": chosen.account.name,
-            "ad_account_status": chosen.account.status,
-        }));
+/// The account the CRM now syncs for a tenant.
+#[derive(Serialize)]
+pub struct Selected {
+    pub tenant_id: i32,
+    pub business_manager_id: Option<String>,
+    #[serde(skip)]
+    pub business_manager_name: Option<String>,
+    pub ad_account_id: String,
+    pub ad_account_name: String,
+    pub ad_account_status: String,
+}
+
+impl Selected {
+    pub fn new(tenant_id: i32, chosen: &Reachable<'_>) -> Self {
+        Self {
+            tenant_id,
+            business_manager_id: chosen.business.map(|(id, _)| id.to_owned()),
+            business_manager_name: chosen.business.map(|(_, name)| name.to_owned()),
+            ad_account_id: chosen.account.id.clone(),
+            ad_account_name: chosen.account.name.clone(),
+            ad_account_status: chosen.account.status.clone(),
+        }
     }
-    let via = chosen
-        .business
-        .map(|(id, name)| format!(" in {name} ({id})"))
-        .unwrap_or_else(|| " (personal)".into());
-    ctx.printer.line(format!(
-        "Tenant {tenant_id} syncs {} {}{via}.",
-        chosen.account.id, chosen.account.name
-    ));
-    Ok(())
+}
+
+impl Report for Selected {
+    fn show(&self, out: &Printer) {
+        let via = match (&self.business_manager_id, &self.business_manager_name) {
+            (Some(id), Some(name)) => format!(" in {name} ({id})"),
+            _ => " (personal)".into(),
+        };
+        out.line(format!(
+            "Tenant {} syncs {} {}{via}.",
+            self.tenant_id, self.ad_account_id, self.ad_account_name
+        ));
+    }
 }

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::TenantsCommand;
 use crate::error::{Exit, UserError};
-use crate::output::{date_with_distance, new_table};
+use crate::output::{Printer, Report, date_with_distance, new_table};
 use crate::store::{ConnectionInfo, SharedUsers, Tenant};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
 
@@ -38,15 +38,23 @@ async fn add(ctx: &Context, id: i32, name: String) -> Result<Exit> {
     let store = ctx.store(&target).await?;
     let tenant = Tenant { id, name };
     store.add_tenant(&tenant).await?;
-    if ctx.printer.is_json() {
-        ctx.printer
-            .json(&serde_json::json!({ "tenant_id": tenant.id, "name": tenant.name }))?;
-    } else {
-        ctx.printer
-            .line(format!("Added tenant {} ({}).", tenant.id, tenant.name));
-    }
     store.close().await;
-    Ok(Exit::Success)
+    ctx.printer.finish(&Added {
+        tenant_id: tenant.id,
+        name: tenant.name,
+    })
+}
+
+#[derive(Serialize)]
+struct Added {
+    tenant_id: i32,
+    name: String,
+}
+
+impl Report for Added {
+    fn show(&self, out: &Printer) {
+        out.line(format!("Added tenant {} ({}).", self.tenant_id, self.name));
+    }
 }
 
 /// One row of `tenants list`, with the contract's keys.
@@ -128,58 +136,67 @@ async fn list(ctx: &Context) -> Result<Exit> {
         })
         .collect();
 
-    if ctx.printer.is_json() {
-        ctx.printer
-            .json(&crate::output::Tenants { tenants: &rows })?;
-        return Ok(Exit::Success);
-    }
-    if rows.is_empty() {
-        ctx.printer
-            .note("No tenants yet. Add one with `crm-meta tenants add --id N --name NAME`.");
-        return Ok(Exit::Success);
-    }
-    let mut table = new_table([
-        "ID",
-        "NAME",
-        "STATUS",
-        "META USER",
-        "EXPIRES",
-        "AD ACCOUNT",
-        "LAST CHECK",
-        "SHARED WITH",
-    ]);
-    for row in &rows {
-        let connected = row.status != TokenStatus::NotConnected;
-        let expires = if !connected {
-            String::new()
-        } else {
-            date_with_distance(row.expires_at, now)
-        };
-        let last_check = match (row.last_checked_at, row.last_check_status) {
-            (Some(at), Some(status)) => format!("{status}, {}", crate::output::distance(at, now)),
-            _ if connected => "never".to_owned(),
-            _ => String::new(),
-        };
-        let user = match (&row.meta_user_name, &row.meta_user_id) {
-            (Some(name), Some(id)) => format!("{name} ({id})"),
-            (None, Some(id)) => id.clone(),
-            _ => String::new(),
-        };
-        table.add_row([
-            row.tenant_id.to_string(),
-            row.name.clone(),
-            row.status.to_string(),
-            user,
-            expires,
-            row.ad_account_id.clone().unwrap_or_default(),
-            last_check,
-            row.shared_with
-                .iter()
-                .map(i32::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+    ctx.printer.finish(&TenantsReport { tenants: rows, now })
+}
+
+#[derive(Serialize)]
+struct TenantsReport {
+    tenants: Vec<TenantRow>,
+    #[serde(skip)]
+    now: DateTime<Utc>,
+}
+
+impl Report for TenantsReport {
+    fn show(&self, out: &Printer) {
+        let now = self.now;
+        if self.tenants.is_empty() {
+            out.note("No tenants yet. Add one with `crm-meta tenants add --id N --name NAME`.");
+            return;
+        }
+        let mut table = new_table([
+            "ID",
+            "NAME",
+            "STATUS",
+            "META USER",
+            "EXPIRES",
+            "AD ACCOUNT",
+            "LAST CHECK",
+            "SHARED WITH",
         ]);
+        for row in &self.tenants {
+            let connected = row.status != TokenStatus::NotConnected;
+            let expires = if !connected {
+                String::new()
+            } else {
+                date_with_distance(row.expires_at, now)
+            };
+            let last_check = match (row.last_checked_at, row.last_check_status) {
+                (Some(at), Some(status)) => {
+                    format!("{status}, {}", crate::output::distance(at, now))
+                }
+                _ if connected => "never".to_owned(),
+                _ => String::new(),
+            };
+            let user = match (&row.meta_user_name, &row.meta_user_id) {
+                (Some(name), Some(id)) => format!("{name} ({id})"),
+                (None, Some(id)) => id.clone(),
+                _ => String::new(),
+            };
+            table.add_row([
+                row.tenant_id.to_string(),
+                row.name.clone(),
+                row.status.to_string(),
+                user,
+                expires,
+                row.ad_account_id.clone().unwrap_or_default(),
+                last_check,
+                row.shared_with
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ]);
+        }
+        out.table(&table);
     }
-    ctx.printer.table(&table);
-    Ok(Exit::Success)
 }

@@ -5,11 +5,12 @@
 use anyhow::Result;
 use chrono::Utc;
 use futures::{StreamExt, stream};
+use serde::Serialize;
 
 use super::Context;
 use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
-use crate::output::{date_with_distance, new_table};
+use crate::output::{Printer, Report, date_with_distance, new_table};
 use crate::store::SharedUsers;
 use crate::token::check::{CheckResult, check_connection};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
@@ -64,52 +65,68 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     store.record_checks(&checked, now).await?;
     store.close().await;
 
-    print(ctx, &results, args.tenant.is_some())?;
-    Ok(exit_for(&results))
+    ctx.printer
+        .finish(&if args.tenant.is_some() && results.len() == 1 {
+            Checked::One(results.remove(0))
+        } else {
+            Checked::All { tenants: results }
+        })
 }
 
-/// 0 when every token is usable (`ok` or `expiring`), 5 when the only
-/// problem is that Meta could not be asked, 3 otherwise.
-fn exit_for(results: &[CheckResult]) -> Exit {
-    let usable = |s: TokenStatus| matches!(s, TokenStatus::Ok | TokenStatus::Expiring);
-    let problems: Vec<TokenStatus> = results
-        .iter()
-        .map(|r| r.view.status)
-        .filter(|s| !usable(*s))
-        .collect();
-    if problems.is_empty() {
-        Exit::Success
-    } else if problems.iter().all(|s| *s == TokenStatus::Unreachable) {
-        Exit::Meta
-    } else {
-        Exit::Problem
+/// One tenant's check as a token view, or `{"tenants": […]}` for `--all`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Checked {
+    One(CheckResult),
+    All { tenants: Vec<CheckResult> },
+}
+
+impl Checked {
+    fn results(&self) -> &[CheckResult] {
+        match self {
+            Checked::One(result) => std::slice::from_ref(result),
+            Checked::All { tenants } => tenants,
+        }
     }
 }
 
-fn print(ctx: &Context, results: &[CheckResult], single: bool) -> Result<()> {
-    if ctx.printer.is_json() {
-        return match (single, results.first()) {
-            (true, Some(result)) => ctx.printer.json(result),
-            _ => ctx
-                .printer
-                .json(&crate::output::Tenants { tenants: results }),
-        };
+impl Report for Checked {
+    /// 0 when every token is usable (`ok` or `expiring`), 5 when the only
+    /// problem is that Meta could not be asked, 3 otherwise.
+    fn exit(&self) -> Exit {
+        let usable = |s: TokenStatus| matches!(s, TokenStatus::Ok | TokenStatus::Expiring);
+        let problems: Vec<TokenStatus> = self
+            .results()
+            .iter()
+            .map(|r| r.view.status)
+            .filter(|s| !usable(*s))
+            .collect();
+        if problems.is_empty() {
+            Exit::Success
+        } else if problems.iter().all(|s| *s == TokenStatus::Unreachable) {
+            Exit::Meta
+        } else {
+            Exit::Problem
+        }
     }
-    if results.is_empty() {
-        ctx.printer.note("No tenant is connected yet.");
-        return Ok(());
+
+    fn show(&self, out: &Printer) {
+        let results = self.results();
+        if results.is_empty() {
+            out.note("No tenant is connected yet.");
+            return;
+        }
+        let now = Utc::now();
+        let mut table = new_table(["TENANT", "STATUS", "META USER", "EXPIRES", "DETAIL"]);
+        for r in results {
+            table.add_row([
+                r.view.tenant_id.to_string(),
+                r.view.status.to_string(),
+                r.view.meta_user_id.clone().unwrap_or_default(),
+                date_with_distance(r.view.expires_at, now),
+                r.detail.clone().unwrap_or_default(),
+            ]);
+        }
+        out.table(&table);
     }
-    let now = Utc::now();
-    let mut table = new_table(["TENANT", "STATUS", "META USER", "EXPIRES", "DETAIL"]);
-    for r in results {
-        table.add_row([
-            r.view.tenant_id.to_string(),
-            r.view.status.to_string(),
-            r.view.meta_user_id.clone().unwrap_or_default(),
-            date_with_distance(r.view.expires_at, now),
-            r.detail.clone().unwrap_or_default(),
-        ]);
-    }
-    ctx.printer.table(&table);
-    Ok(())
 }

@@ -1,5 +1,7 @@
 //! Everything that reaches the terminal: human lines, tables, JSON documents,
-//! warnings and errors. Commands build data; this module shows it.
+//! CSV, progress bars, prompts, warnings and errors. Commands build a typed
+//! [`Report`] and hand it to [`Printer::finish`], which renders it as the
+//! run asked (a person's view, or `--json`); no command chooses a format.
 
 use std::io::{IsTerminal, Write};
 
@@ -7,7 +9,13 @@ use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
+use crate::error::Exit;
 use crate::text::clean;
+
+mod progress;
+mod prompt;
+
+pub use progress::Progress;
 
 /// How output should look for this run.
 #[derive(Debug, Clone)]
@@ -30,8 +38,32 @@ impl Printer {
         }
     }
 
-    pub fn is_json(&self) -> bool {
-        self.json
+    /// Renders a command's result: its JSON document with `--json`, else
+    /// the person's view. Returns the exit status the result earns.
+    pub fn finish<R: Report>(&self, report: &R) -> anyhow::Result<Exit> {
+        self.finish_as(Format::Table, report)
+    }
+
+    /// Like [`Printer::finish`], in a format the command offers (`--format`);
+    /// `--json` wins over it.
+    pub fn finish_as<R: Report>(&self, format: Format, report: &R) -> anyhow::Result<Exit> {
+        match (self.json, format) {
+            (true, _) | (false, Format::Json) => self.json(report)?,
+            (false, Format::Csv) => {
+                let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+                let written = report
+                    .csv(&mut out)
+                    .and_then(|()| out.flush().map_err(csv::Error::from));
+                if let Err(e) = written {
+                    let closed = matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe);
+                    if !closed {
+                        return Err(e.into());
+                    }
+                }
+            }
+            (false, Format::Table) => report.show(self),
+        }
+        Ok(report.exit())
     }
 
     /// Whether a person is there to answer a prompt.
@@ -45,7 +77,7 @@ impl Printer {
     }
 
     /// The JSON document of this command, on stdout.
-    pub fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
+    fn json<T: Serialize>(&self, value: &T) -> anyhow::Result<()> {
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
         let written = serde_json::to_writer_pretty(&mut out, value)
             .map_err(std::io::Error::from)
@@ -79,6 +111,21 @@ impl Printer {
         }
     }
 
+    /// Instructions the person must see whatever the flags (the
+    /// authorization URL: the browser may not open), on stderr.
+    pub fn instruct(&self, text: impl AsRef<str>) {
+        stderr_line(&clean(text.as_ref()));
+    }
+
+    /// The run failed: the message on stderr and, with `--json`, the error
+    /// document on stdout.
+    pub fn fail(&self, exit: Exit, kind: &str, message: &str) {
+        self.error(message);
+        if self.json {
+            json_error(exit, kind, message);
+        }
+    }
+
     /// A warning on stderr.
     pub fn warn(&self, text: impl AsRef<str>) {
         if !self.quiet {
@@ -108,6 +155,40 @@ impl Printer {
     }
 }
 
+/// A command's result: serializes to its `--json` document and knows how
+/// to show itself to a person.
+pub trait Report: Serialize {
+    /// The person's view: lines and tables on stdout, notes on stderr, all
+    /// through the printer (which stays quiet where it should).
+    fn show(&self, out: &Printer);
+
+    /// The exit status this result earns (a problem found is 3, …).
+    fn exit(&self) -> Exit {
+        Exit::Success
+    }
+
+    /// The rows of `--format csv`, for reports that offer it.
+    fn csv(&self, _out: &mut csv::Writer<std::io::StdoutLock<'static>>) -> csv::Result<()> {
+        Ok(())
+    }
+}
+
+/// How a command that offers `--format` renders its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    #[default]
+    Table,
+    Json,
+    Csv,
+}
+
+/// `{"error": {"exit_code", "kind", "message"}}` on stdout, for `--json` runs
+/// (also before a printer exists: a bad `.env`, a usage error).
+pub fn json_error(exit: Exit, kind: &str, message: &str) {
+    let error = serde_json::json!({ "error": { "exit_code": exit.code(), "kind": kind, "message": message } });
+    stdout_line(&error.to_string());
+}
+
 /// Writes a line to stdout. A reader that went away (`| head`) is not an
 /// error worth a panic or a message; anything else is reported once.
 pub fn stdout_line(text: &str) {
@@ -125,17 +206,11 @@ pub fn stderr_line(text: &str) {
 }
 
 /// A closed stdout (`| head`) ends output quietly.
-pub fn ignore_closed_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+fn ignore_closed_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),
     }
-}
-
-/// `{"tenants": […]}`, serialized straight from the rows.
-#[derive(Serialize)]
-pub struct Tenants<'a, T: Serialize> {
-    pub tenants: &'a [T],
 }
 
 /// A table in the house style.
