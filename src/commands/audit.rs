@@ -12,8 +12,8 @@ use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::fleet;
 use crate::output::{Printer, Progress, Report, new_table};
-use crate::store::SharedUsers;
 use crate::token::Assessment;
+use crate::token::SharedUsers;
 use crate::token::TokenStatus;
 
 /// One tenant's line of the audit, with the contract's token-view keys.

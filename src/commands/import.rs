@@ -18,8 +18,8 @@ use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
 use crate::fleet;
 use crate::output::{Printer, Report};
-use crate::store::{AuditEntry, NewConnection, SharedUsers, Upserted};
-use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
+use crate::store::{AuditEntry, NewConnection, Upserted};
+use crate::token::{DEFAULT_WARNING_DAYS, SharedUsers, TokenStatus};
 
 /// Largest input accepted on stdin.
 const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;

@@ -255,7 +255,7 @@ async fn extend(
         .store_refreshed_token(
             cipher,
             tenant_id,
-            &connection.access_token,
+            &connection.stored_as,
             &grant.access_token,
             expires_at,
             None,

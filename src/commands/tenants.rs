@@ -11,8 +11,8 @@ use super::Context;
 use crate::cli::TenantsCommand;
 use crate::error::{Exit, UserError};
 use crate::output::{Printer, Report, date_with_distance, new_table};
-use crate::store::{ConnectionInfo, SharedUsers, Tenant};
-use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
+use crate::store::{ConnectionInfo, Tenant};
+use crate::token::{DEFAULT_WARNING_DAYS, SharedUsers, TokenStatus, stored_status};
 
 const MAX_NAME_CHARS: usize = 200;
 

@@ -11,7 +11,7 @@ use super::Context;
 use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
 use crate::output::{Printer, Report, date_with_distance, new_table};
-use crate::store::SharedUsers;
+use crate::token::SharedUsers;
 use crate::token::check::{CheckResult, check_connection};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 

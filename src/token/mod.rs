@@ -12,10 +12,12 @@
 
 mod assess;
 pub mod check;
+mod shared;
 mod status;
 pub mod verify;
 
 pub use assess::{Assessment, assess, assess_token, unix_time};
+pub use shared::SharedUsers;
 pub use status::{DEFAULT_WARNING_DAYS, TokenStatus, stored_status};
 
 use crate::graph::GraphError;

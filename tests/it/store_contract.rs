@@ -379,6 +379,8 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
         .upsert_connection(&key, &first, &AuditEntry::new(1, "connect", json!({})))
         .await
         .unwrap();
+    // A refresh read this connection…
+    let read_first = store.connection(&key, 1).await.unwrap().unwrap().stored_as;
     // Meanwhile the tenant is reconnected with another Meta user.
     let mut second = connection(1, "new-connection", "u2");
     second.expires_at = Some(Utc::now() + Duration::days(3));
@@ -392,7 +394,7 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
         .store_refreshed_token(
             &key,
             1,
-            &secret("old-token"),
+            &read_first,
             &secret("refreshed-old"),
             later,
             None,
@@ -411,11 +413,12 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
             .expose_secret(),
         "new-connection"
     );
+    let read_second = store.connection(&key, 1).await.unwrap().unwrap().stored_as;
     let stored = store
         .store_refreshed_token(
             &key,
             1,
-            &secret("new-connection"),
+            &read_second,
             &secret("refreshed-new"),
             later,
             None,
