@@ -1,9 +1,9 @@
 //! Many tokens at once: `debug_token` in Graph batches of 50, several batches
-//! in flight, items that failed transiently or were rate limited sent again
-//! in later batches. Shared by `audit` and `import`; never touches the
-//! terminal (progress goes to a callback).
-
-use std::time::Instant;
+//! in flight (the Graph client settles each item, retrying what failed
+//! transiently), and [`check_and_write`], the one pipeline that judges and
+//! stores each batch while later ones are still on the network. Used by
+//! `audit`, `import` and `refresh`; never touches the terminal (progress
+//! goes to a callback).
 
 use futures::{Stream, StreamExt, stream};
 use secrecy::SecretString;
@@ -12,78 +12,51 @@ use crate::graph::{DebugToken, GraphClient, GraphError, MAX_BATCH};
 
 /// Batches in flight by default: 8 × 50 tokens per round trip.
 pub const DEFAULT_CONCURRENCY: usize = 8;
-/// Times an item that failed transiently is sent again.
-const MAX_ITEM_RETRIES: u32 = 4;
 
 /// Asks `debug_token` about every token, [`MAX_BATCH`] per Graph batch and
 /// `concurrency` batches in flight. Yields each batch's answers as it
 /// settles, with the index of its first token, so callers can store results
 /// while later batches are still on the network.
-pub fn debug_batches<'a>(
+fn debug_batches<'a>(
     graph: &'a GraphClient,
     tokens: &'a [SecretString],
     concurrency: usize,
 ) -> impl Stream<Item = (usize, Vec<Result<DebugToken, GraphError>>)> + 'a {
     stream::iter(tokens.chunks(MAX_BATCH).enumerate())
-        .map(move |(i, chunk)| async move { (i * MAX_BATCH, debug_chunk(graph, chunk).await) })
+        .map(move |(i, chunk)| async move { (i * MAX_BATCH, graph.debug_tokens_settled(chunk).await) })
         .buffer_unordered(concurrency.max(1))
 }
 
-/// One batch, with its failed items sent again until they settle.
-async fn debug_chunk(
+/// The one pipeline over many tokens: `debug_token` in batches,
+/// `concurrency` in flight; `judge` turns each settled batch (with the
+/// index of its first token) into a job, and `write` runs the jobs while
+/// later batches are still on the network. `progress` hears how many tokens
+/// each batch settled. A failed write stops the remaining batches.
+pub async fn check_and_write<J, E>(
     graph: &GraphClient,
-    chunk: &[SecretString],
-) -> Vec<Result<DebugToken, GraphError>> {
-    let mut results: Vec<Option<Result<DebugToken, GraphError>>> =
-        (0..chunk.len()).map(|_| None).collect();
-    let mut pending: Vec<usize> = (0..chunk.len()).collect();
-    let mut transient_rounds = 0;
-    let started = Instant::now();
-    let budget = graph.policy().max_rate_limit_wait + graph.policy().request_timeout;
-    while !pending.is_empty() {
-        let tokens: Vec<&SecretString> = pending.iter().map(|&i| &chunk[i]).collect();
-        let answers = match graph.debug_tokens(&tokens).await {
-            Ok(answers) => answers,
-            Err(e) => {
-                // The batch failed as a whole after the client's own retries.
-                for &i in &pending {
-                    results[i] = Some(Err(e.clone()));
-                }
-                break;
+    tokens: &[SecretString],
+    concurrency: usize,
+    progress: impl Fn(u64),
+    mut judge: impl FnMut(usize, Vec<Result<DebugToken, GraphError>>) -> J,
+    mut write: impl AsyncFnMut(J) -> Result<(), E>,
+) -> Result<(), E> {
+    let (jobs, mut queued) = tokio::sync::mpsc::unbounded_channel();
+    let produce = async move {
+        let mut batches = debug_batches(graph, tokens, concurrency);
+        while let Some((offset, answers)) = batches.next().await {
+            let settled = answers.len() as u64;
+            if jobs.send(judge(offset, answers)).is_err() {
+                break; // the writer failed; its error is the result
             }
-        };
-        let mut again = Vec::new();
-        let mut rate_limited = false;
-        for (&i, answer) in pending.iter().zip(answers) {
-            match answer {
-                Err(e)
-                    if e.api().is_some_and(|a| a.is_rate_limit()) && started.elapsed() < budget =>
-                {
-                    rate_limited = true;
-                    again.push(i);
-                    results[i] = Some(Err(e));
-                }
-                Err(e) if e.is_retryable() && transient_rounds < MAX_ITEM_RETRIES => {
-                    again.push(i);
-                    results[i] = Some(Err(e));
-                }
-                answer => results[i] = Some(answer),
-            }
+            progress(settled);
         }
-        if again.is_empty() {
-            break;
+    };
+    let consume = async move {
+        while let Some(job) = queued.recv().await {
+            write(job).await?;
         }
-        if rate_limited {
-            // Every batch of this client pauses until the block should be over.
-            graph.usage().blocked_for(graph.policy().rate_limit_backoff);
-        } else {
-            transient_rounds += 1;
-            tokio::time::sleep(graph.policy().base_backoff * 2u32.pow(transient_rounds)).await;
-        }
-        pending = again;
-    }
-    results
-        .into_iter()
-        .map(|r| r.unwrap_or_else(|| Err(GraphError::Transport("no answer".into()))))
-        .collect()
+        Ok(())
+    };
+    let ((), written) = tokio::join!(produce, consume);
+    written
 }

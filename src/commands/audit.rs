@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 use serde::Serialize;
 
 use super::Context;
@@ -95,24 +94,10 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
         .map_or(fleet::DEFAULT_CONCURRENCY, usize::from);
     let now = Utc::now();
 
-    // Results are recorded by a writer task while later batches are still on
-    // the network. An unreachable check says nothing about the token: only
-    // real answers are recorded.
-    let (sender, mut received) =
-        tokio::sync::mpsc::unbounded_channel::<Vec<(i32, crate::store::StoredAs, TokenStatus)>>();
-    let writer = {
-        let store = store.clone();
-        tokio::spawn(async move {
-            while let Some(checked) = received.recv().await {
-                store.record_checks(&checked, now).await?;
-            }
-            Ok::<_, crate::store::StoreError>(())
-        })
-    };
-
+    // An unreachable check says nothing about the token: only real answers
+    // are recorded, while later batches are still on the network.
     let mut rows: Vec<Option<AuditRow>> = (0..stored.len()).map(|_| None).collect();
-    let mut batches = fleet::debug_batches(&graph, &tokens, concurrency);
-    while let Some((offset, answers)) = batches.next().await {
+    let judge = |offset: usize, answers: Vec<_>| {
         let mut checked = Vec::with_capacity(answers.len());
         for (i, answer) in answers.iter().enumerate() {
             let t = &stored[offset + i];
@@ -123,7 +108,6 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
                 i64::from(args.within),
                 now,
             );
-            let shared_with = shared.others(t.tenant_id, &t.meta_user_id);
             if a.status != TokenStatus::Unreachable {
                 checked.push((t.tenant_id, t.stored_as.clone(), a.status));
             }
@@ -137,19 +121,23 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
                 never_expires: a.never_expires,
                 scopes: a.scopes,
                 missing_scopes: a.missing_scopes,
-                shared_with,
+                shared_with: shared.others(t.tenant_id, &t.meta_user_id),
                 token_fingerprint: fingerprint(&t.token),
                 detail: a.detail,
             });
         }
-        // The writer only ends early on an error, which `writer.await` reports.
-        let _ = sender.send(checked);
-        progress.inc(answers.len() as u64);
-    }
-    drop(batches);
-    drop(sender);
+        checked
+    };
+    fleet::check_and_write(
+        &graph,
+        &tokens,
+        concurrency,
+        |n| progress.inc(n),
+        judge,
+        async |checked| store.record_checks(&checked, now).await,
+    )
+    .await?;
     progress.finish();
-    writer.await??;
     store.close().await;
 
     let rows: Vec<AuditRow> = rows.into_iter().flatten().collect();

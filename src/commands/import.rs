@@ -6,7 +6,6 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
-use futures::StreamExt;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -97,30 +96,11 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let progress = ctx.printer.progress(tokens.len() as u64, "checking tokens");
     let now = Utc::now();
 
-    // Each batch's accepted tokens are stored (one transaction per batch) by a
-    // writer task while later batches are still on the network.
-    let (sender, mut received) = tokio::sync::mpsc::unbounded_channel::<Batch>();
-    let writer = {
-        let store = store.clone();
-        let cipher = cipher.clone();
-        tokio::spawn(async move {
-            let (mut imported, mut updated) = (0, 0);
-            while let Some(batch) = received.recv().await {
-                let outcomes = store.upsert_connections(&cipher, &batch.rows).await?;
-                imported += outcomes
-                    .iter()
-                    .filter(|o| **o == Upserted::Inserted)
-                    .count();
-                updated += outcomes.iter().filter(|o| **o == Upserted::Updated).count();
-            }
-            Ok::<_, crate::store::StoreError>((imported, updated))
-        })
-    };
-
+    // Each batch's accepted tokens are stored (one transaction per batch)
+    // while later batches are still on the network.
     let mut imported_tenants: Vec<(i32, String)> = Vec::new();
-    let mut batches = fleet::debug_batches(&graph, &tokens, fleet::DEFAULT_CONCURRENCY);
-    while let Some((offset, answers)) = batches.next().await {
-        let mut batch = Batch::default();
+    let judge = |offset: usize, answers: Vec<_>| {
+        let mut rows = Vec::new();
         for (i, answer) in answers.iter().enumerate() {
             let candidate = &candidates[offset + i];
             match accept(
@@ -134,7 +114,7 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
             ) {
                 Ok((connection, audit)) => {
                     imported_tenants.push((connection.tenant_id, connection.meta_user_id.clone()));
-                    batch.rows.push((connection, audit));
+                    rows.push((connection, audit));
                 }
                 Err(reason) => rejected.push(Rejected {
                     line: candidate.line,
@@ -142,14 +122,28 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
                 }),
             }
         }
-        progress.inc(answers.len() as u64);
-        // The writer only ends early on an error, which `writer.await` reports.
-        let _ = sender.send(batch);
-    }
-    drop(batches);
-    drop(sender);
+        rows
+    };
+    let (mut imported, mut updated) = (0, 0);
+    fleet::check_and_write(
+        &graph,
+        &tokens,
+        fleet::DEFAULT_CONCURRENCY,
+        |n| progress.inc(n),
+        judge,
+        async |rows: Vec<(NewConnection, AuditEntry)>| {
+            let outcomes = store.upsert_connections(&cipher, &rows).await?;
+            imported += outcomes
+                .iter()
+                .filter(|o| **o == Upserted::Inserted)
+                .count();
+            updated += outcomes.iter().filter(|o| **o == Upserted::Updated).count();
+            Ok::<_, crate::store::StoreError>(())
+        },
+    )
+    .await
+    .context("storing the imported tokens")?;
     progress.finish();
-    let (imported, updated) = writer.await?.context("storing the imported tokens")?;
 
     // Tenants now sharing a Meta user with another tenant.
     let users = store.meta_users().await?;
@@ -215,13 +209,6 @@ impl Report for Imported {
             out.line(format!("  line {}: {}", r.line, r.reason));
         }
     }
-}
-
-/// What one batch hands the writer: connections with their check results
-/// and audit rows.
-#[derive(Default)]
-struct Batch {
-    rows: Vec<(NewConnection, AuditEntry)>,
 }
 
 /// Judges one line's `debug_token` answer: the row to store, or why not.

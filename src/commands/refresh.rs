@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::json;
 
@@ -73,106 +73,51 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
         connections.retain(|c| c.info.expires_at.is_some_and(|at| at <= horizon));
     }
 
-    // Which tokens are still alive: batched, like audit.
+    // Which tokens are still alive, in batches as audit asks; each settled
+    // batch's live tokens are extended while later batches are on the network.
     let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
-    let mut alive = vec![None; connections.len()];
-    let mut batches = fleet::debug_batches(&graph, &tokens, fleet::DEFAULT_CONCURRENCY);
-    while let Some((offset, answers)) = batches.next().await {
-        for (i, answer) in answers.iter().enumerate() {
-            let a = crate::token::assess(answer, graph.app_id(), &[], 0, now);
-            alive[offset + i] = Some(a);
-        }
-    }
-    drop(batches);
-
-    let rows: Vec<Row> = stream::iter(connections.iter().zip(alive))
-        .map(|(connection, assessment)| {
-            let store = &store;
-            let graph = &graph;
-            let cipher = &cipher;
-            async move {
-                let before = connection.info.expires_at;
-                let tenant_id = connection.info.tenant_id;
-                let needs = |reason: String| Row {
-                    tenant_id,
-                    result: Outcome::NeedsConsent,
-                    expires_at_before: before,
-                    expires_at: before,
-                    reason: Some(reason),
-                    command: Some(format!("crm-meta connect --tenant {tenant_id}")),
-                };
-                match assessment
-                    .map(|a| (a.status, a.detail))
-                    .unwrap_or((TokenStatus::Unreachable, None))
-                {
-                    (TokenStatus::Unreachable, detail) => {
-                        return Ok(Row {
-                            tenant_id,
-                            result: Outcome::Unreachable,
-                            expires_at_before: before,
-                            expires_at: before,
-                            reason: detail,
-                            command: None,
-                        });
-                    }
-                    (TokenStatus::Expired | TokenStatus::Invalid, detail) => {
-                        return Ok(needs(
-                            detail.unwrap_or_else(|| "the token no longer works".into()),
-                        ));
-                    }
-                    _ => {}
-                }
-                extend(store, cipher, graph, connection, now)
-                    .await
-                    .map(|outcome| match outcome {
-                        Ok(after) => Row {
-                            tenant_id,
-                            result: Outcome::Extended,
-                            expires_at_before: before,
-                            expires_at: Some(after),
-                            reason: None,
-                            command: None,
-                        },
-                        Err(Refused::NotLater(after))
-                            if after.is_some_and(|a| a > consent_horizon) =>
-                        {
-                            Row {
-                                tenant_id,
-                                result: Outcome::Unchanged,
-                                expires_at_before: before,
-                                expires_at: before,
-                                reason: Some(
-                                    "Meta did not extend it yet; it is far from expiring".into(),
-                                ),
-                                command: None,
-                            }
-                        }
-                        Err(Refused::NotLater(after)) => needs(format!(
-                            "Meta will not extend it (it still expires {})",
-                            after
-                                .map(|a| a.format("%Y-%m-%d").to_string())
-                                .unwrap_or_else(|| "as before".into())
-                        )),
-                        Err(Refused::Meta(e)) if e.is_unreachable() => Row {
-                            tenant_id,
-                            result: Outcome::Unreachable,
-                            expires_at_before: before,
-                            expires_at: before,
-                            reason: Some(e.to_string()),
-                            command: None,
-                        },
-                        Err(Refused::Meta(e)) => needs(e.to_string()),
-                    })
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect::<Vec<Result<Row>>>()
-        .await
-        .into_iter()
-        .collect::<Result<_>>()?;
+    let app_id = graph.app_id().to_owned();
+    let mut rows: Vec<Row> = Vec::new();
+    fleet::check_and_write(
+        &graph,
+        &tokens,
+        fleet::DEFAULT_CONCURRENCY,
+        |_| {},
+        |offset, answers| {
+            answers
+                .iter()
+                .enumerate()
+                .map(|(i, answer)| {
+                    (
+                        offset + i,
+                        crate::token::assess(answer, &app_id, &[], 0, now),
+                    )
+                })
+                .collect::<Vec<_>>()
+        },
+        async |judged| {
+            let settled: Vec<Row> = stream::iter(judged)
+                .map(|(i, assessment)| {
+                    refresh_one(
+                        &store,
+                        &cipher,
+                        &graph,
+                        &connections[i],
+                        assessment,
+                        now,
+                        consent_horizon,
+                    )
+                })
+                .buffer_unordered(CONCURRENCY)
+                .try_collect()
+                .await?;
+            rows.extend(settled);
+            Ok::<_, anyhow::Error>(())
+        },
+    )
+    .await?;
     store.close().await;
 
-    let mut rows = rows;
     rows.sort_by_key(|r| r.tenant_id);
     let count = |o: Outcome| rows.iter().filter(|r| r.result == o).count();
     let summary = RefreshSummary {
@@ -204,6 +149,86 @@ struct RefreshSummary {
     unreachable: usize,
     /// System-user tokens skipped: they never expire.
     never_expires: usize,
+}
+
+/// One connection's refresh, given what `debug_token` said of its token.
+async fn refresh_one(
+    store: &crate::store::Store,
+    cipher: &crate::keyring::Keyring,
+    graph: &crate::graph::GraphClient,
+    connection: &crate::store::Connection,
+    assessment: crate::token::Assessment,
+    now: DateTime<Utc>,
+    consent_horizon: DateTime<Utc>,
+) -> Result<Row> {
+    let assessment = Some(assessment);
+
+    let before = connection.info.expires_at;
+    let tenant_id = connection.info.tenant_id;
+    let needs = |reason: String| Row {
+        tenant_id,
+        result: Outcome::NeedsConsent,
+        expires_at_before: before,
+        expires_at: before,
+        reason: Some(reason),
+        command: Some(format!("crm-meta connect --tenant {tenant_id}")),
+    };
+    match assessment
+        .map(|a| (a.status, a.detail))
+        .unwrap_or((TokenStatus::Unreachable, None))
+    {
+        (TokenStatus::Unreachable, detail) => {
+            return Ok(Row {
+                tenant_id,
+                result: Outcome::Unreachable,
+                expires_at_before: before,
+                expires_at: before,
+                reason: detail,
+                command: None,
+            });
+        }
+        (TokenStatus::Expired | TokenStatus::Invalid, detail) => {
+            return Ok(needs(
+                detail.unwrap_or_else(|| "the token no longer works".into()),
+            ));
+        }
+        _ => {}
+    }
+    extend(store, cipher, graph, connection, now)
+        .await
+        .map(|outcome| match outcome {
+            Ok(after) => Row {
+                tenant_id,
+                result: Outcome::Extended,
+                expires_at_before: before,
+                expires_at: Some(after),
+                reason: None,
+                command: None,
+            },
+            Err(Refused::NotLater(after)) if after.is_some_and(|a| a > consent_horizon) => Row {
+                tenant_id,
+                result: Outcome::Unchanged,
+                expires_at_before: before,
+                expires_at: before,
+                reason: Some("Meta did not extend it yet; it is far from expiring".into()),
+                command: None,
+            },
+            Err(Refused::NotLater(after)) => needs(format!(
+                "Meta will not extend it (it still expires {})",
+                after
+                    .map(|a| a.format("%Y-%m-%d").to_string())
+                    .unwrap_or_else(|| "as before".into())
+            )),
+            Err(Refused::Meta(e)) if e.is_unreachable() => Row {
+                tenant_id,
+                result: Outcome::Unreachable,
+                expires_at_before: before,
+                expires_at: before,
+                reason: Some(e.to_string()),
+                command: None,
+            },
+            Err(Refused::Meta(e)) => needs(e.to_string()),
+        })
 }
 
 enum Refused {
