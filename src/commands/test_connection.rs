@@ -10,12 +10,15 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
+use crate::fleet;
 use crate::output::{Printer, Report, date_with_distance, new_table};
+use crate::store::Connection;
 use crate::token::SharedUsers;
 use crate::token::check::{CheckResult, check_connection};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
-/// Connections checked at once by `--all` (each check is three Graph calls).
+/// Live tokens of a settled batch whose reads (`/me`, a business manager)
+/// run at once.
 const CONCURRENCY: usize = 8;
 
 pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
@@ -31,38 +34,71 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     };
     let users = store.meta_users().await?;
     let shared_users = SharedUsers::new(users.iter().map(|(id, user)| (*id, user.as_str())));
-    let shared = |tenant_id: i32, user: &str| shared_users.others(tenant_id, user);
-
-    let mut results: Vec<CheckResult> = stream::iter(&connections)
-        .map(|c| {
-            check_connection(
-                &graph,
-                c,
-                &required,
-                DEFAULT_WARNING_DAYS,
-                shared(c.info.tenant_id, &c.info.meta_user_id),
-            )
-        })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
-    results.sort_by_key(|r| r.view.tenant_id);
     let now = Utc::now();
-    let checked: Vec<_> = results
-        .iter()
-        .filter(|r| r.reached_meta())
-        .filter_map(|r| {
-            let connection = connections
-                .iter()
-                .find(|c| c.info.tenant_id == r.view.tenant_id)?;
-            Some((
-                r.view.tenant_id,
-                connection.stored_as.clone(),
-                r.view.status,
-            ))
-        })
-        .collect();
-    store.record_checks(&checked, now).await?;
+    let check = |i: usize, answer| {
+        let c: &Connection = &connections[i];
+        let shared_with = shared_users.others(c.info.tenant_id, &c.info.meta_user_id);
+        check_connection(
+            &graph,
+            c,
+            answer,
+            &required,
+            DEFAULT_WARNING_DAYS,
+            shared_with,
+        )
+    };
+    // A check that reached Meta is recorded; an unreachable one says nothing.
+    let record = async |batch: &[(usize, CheckResult)]| {
+        let checked: Vec<_> = batch
+            .iter()
+            .filter(|(_, r)| r.reached_meta())
+            .map(|(i, r)| {
+                (
+                    r.view.tenant_id,
+                    connections[*i].stored_as.clone(),
+                    r.view.status,
+                )
+            })
+            .collect();
+        store.record_checks(&checked, now).await
+    };
+    let mut results: Vec<CheckResult> = Vec::new();
+    if args.tenant.is_some() {
+        // One tenant: a plain debug_token call, no batch.
+        for (i, c) in connections.iter().enumerate() {
+            let result = check(i, graph.debug_token(&c.access_token).await).await;
+            record(&[(i, result.clone())]).await?;
+            results.push(result);
+        }
+    } else {
+        let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
+        fleet::check_and_write(
+            &graph,
+            &tokens,
+            fleet::DEFAULT_CONCURRENCY,
+            |_| {},
+            |offset, answers| {
+                answers
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| (offset + i, a))
+                    .collect::<Vec<_>>()
+            },
+            async |answers| {
+                // Each live token also reads /me and a business manager.
+                let batch: Vec<(usize, CheckResult)> = stream::iter(answers)
+                    .map(|(i, answer)| async move { (i, check(i, answer).await) })
+                    .buffer_unordered(CONCURRENCY)
+                    .collect()
+                    .await;
+                record(&batch).await?;
+                results.extend(batch.into_iter().map(|(_, r)| r));
+                Ok::<_, crate::store::StoreError>(())
+            },
+        )
+        .await?;
+    }
+    results.sort_by_key(|r| r.view.tenant_id);
     store.close().await;
 
     ctx.printer

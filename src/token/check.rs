@@ -1,15 +1,15 @@
-//! The live check of a stored connection, shared by `test-connection` and
-//! (in batches) `audit`: `debug_token`, then `/me` and a business-manager read
-//! with the token itself, so a token Meta calls valid but that cannot read
-//! what the CRM needs is caught too.
+//! The live check of a stored connection (`test-connection`): Meta's
+//! `debug_token` answer assessed, then `/me` and a business-manager read with
+//! the token itself, so a token Meta calls valid but that cannot read what
+//! the CRM needs is caught too.
 
 use chrono::Utc;
 use secrecy::SecretString;
 use serde::Serialize;
 
-use super::verify::{TokenView, verify};
-use super::{TokenStatus, status_of_error, stored_status};
-use crate::graph::{Business, GraphClient, GraphError, Page};
+use super::verify::TokenView;
+use super::{TokenStatus, assess, status_of_error};
+use crate::graph::{Business, DebugToken, GraphClient, GraphError, Page};
 use crate::store::Connection;
 
 /// What one check found.
@@ -29,48 +29,61 @@ impl CheckResult {
     }
 }
 
-/// Checks one connection live.
+/// Checks one connection live, given Meta's `debug_token` answer for its
+/// token (asked alone, or in a batch by `test-connection --all`): the
+/// assessment decides, and a token it finds usable must also read `/me`
+/// and a business manager.
 pub async fn check_connection(
     graph: &GraphClient,
     connection: &Connection,
+    answer: Result<DebugToken, GraphError>,
     required_scopes: &[String],
     warning_days: i64,
     shared_with: Vec<i32>,
 ) -> CheckResult {
     let info = &connection.info;
-    let stored_view = |status, detail: Option<String>| CheckResult {
-        view: TokenView {
-            tenant_id: info.tenant_id,
-            status,
-            meta_user_id: Some(info.meta_user_id.clone()),
-            meta_user_name: info.meta_user_name.clone(),
-            token_type: Some(info.token_type.clone()),
-            expires_at: info.expires_at,
-            data_access_expires_at: info.data_access_expires_at,
-            scopes: info.scopes.clone(),
-            missing_scopes: Vec::new(),
-            shared_with: shared_with.clone(),
-            token_fingerprint: Some(crate::crypto::fingerprint(&connection.access_token)),
-        },
-        detail,
-    };
-    let verified = match verify(graph, connection.access_token.clone(), required_scopes).await {
-        Ok(v) => v,
-        Err(e) => return stored_view(e.status(), Some(e.to_string())),
-    };
-    let mut view = TokenView::from_verified(
-        info.tenant_id,
-        TokenStatus::Ok,
-        &verified,
-        info.meta_user_name.clone(),
-        shared_with,
+    let a = assess(
+        &answer,
+        graph.app_id(),
+        required_scopes,
+        warning_days,
+        Utc::now(),
     );
-    if !verified.missing_scopes.is_empty() {
-        view.status = TokenStatus::MissingScope;
-        let detail = format!("lacks {}", verified.missing_scopes.join(", "));
+    let usable = matches!(
+        a.status,
+        TokenStatus::Ok | TokenStatus::Expiring | TokenStatus::MissingScope
+    );
+    let mut view = TokenView {
+        tenant_id: info.tenant_id,
+        status: a.status,
+        meta_user_id: Some(info.meta_user_id.clone()),
+        meta_user_name: info.meta_user_name.clone(),
+        token_type: Some(info.token_type.clone()),
+        expires_at: info.expires_at,
+        data_access_expires_at: info.data_access_expires_at,
+        scopes: info.scopes.clone(),
+        missing_scopes: Vec::new(),
+        shared_with,
+        token_fingerprint: Some(crate::crypto::fingerprint(&connection.access_token)),
+    };
+    if !usable {
+        // Dead or unreachable: what the store knows describes it best.
         return CheckResult {
             view,
-            detail: Some(detail),
+            detail: a.detail,
+        };
+    }
+    // Valid: Meta's answer is the newer truth.
+    view.meta_user_id = a.meta_user_id.or(view.meta_user_id);
+    view.token_type = a.token_type.or(view.token_type);
+    view.expires_at = a.expires_at;
+    view.data_access_expires_at = a.data_access_expires_at;
+    view.scopes = a.scopes;
+    view.missing_scopes = a.missing_scopes;
+    if a.status == TokenStatus::MissingScope {
+        return CheckResult {
+            view,
+            detail: a.detail,
         };
     }
     if let Err((status, detail)) = can_read(graph, &connection.access_token).await {
@@ -80,13 +93,6 @@ pub async fn check_connection(
             detail: Some(detail),
         };
     }
-    view.status = stored_status(
-        view.expires_at,
-        view.data_access_expires_at,
-        None,
-        Utc::now(),
-        warning_days,
-    );
     let detail = (view.status == TokenStatus::Expiring)
         .then(|| "expires soon: run `crm-meta refresh` or reconnect".to_owned());
     CheckResult { view, detail }
