@@ -1,24 +1,26 @@
 //! crm-meta: connects CRM Ventas tenants to Meta from the command line.
 //!
-//! The library holds everything; `main.rs` only parses, runs and maps the
-//! result to an exit code. Core modules (`store`, `crypto`, `settings`) never
-//! touch the terminal; `output` and `commands` do.
+//! The library holds everything; `main.rs` only calls [`app::main`]. The
+//! core (`settings`, `store`, `keyring`, `crypto`, `token`, `graph`,
+//! `oauth`, `fleet`) never touches the terminal; `commands` build typed
+//! reports and `output` renders them. Modules are crate-private unless the
+//! integration tests and benchmarks drive them directly.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
-pub mod assets;
-pub mod cli;
-pub mod commands;
+pub(crate) mod assets;
+pub(crate) mod cli;
+pub(crate) mod commands;
 pub mod crypto;
-pub mod env_file;
-pub mod error;
-pub mod fleet;
+pub(crate) mod env_file;
+pub(crate) mod error;
+pub(crate) mod fleet;
 pub mod graph;
 pub mod keyring;
-pub mod oauth;
-pub mod output;
+pub(crate) mod oauth;
+pub(crate) mod output;
 pub mod settings;
 pub mod store;
-pub mod text;
+pub(crate) mod text;
 pub mod token;

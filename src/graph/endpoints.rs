@@ -138,7 +138,7 @@ impl GraphClient {
         decode("debug_token", data)
     }
 
-    /// `debug_token` for up to [`MAX_BATCH`] tokens in one Graph batch request.
+    /// `debug_token` for up to [`MAX_BATCH`](super::MAX_BATCH) tokens in one Graph batch request.
     ///
     /// The outer error is the batch failing as a whole (after the client's
     /// own retries); each item has its own result. Items Meta answers with
@@ -213,7 +213,7 @@ impl GraphClient {
         }
     }
 
-    /// `debug_token` for up to [`MAX_BATCH`] tokens, with the items that
+    /// `debug_token` for up to [`MAX_BATCH`](super::MAX_BATCH) tokens, with the items that
     /// failed transiently or were rate limited sent again in later batches
     /// until each settles (a rate limit waits, shared by every batch of this
     /// client, up to the policy's bound). One result per token, in order.

@@ -35,13 +35,6 @@ impl Progress {
         }
     }
 
-    /// Says why the work is waiting (rate limiting, …).
-    pub fn message(&self, text: String) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(text);
-        }
-    }
-
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.0 {

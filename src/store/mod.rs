@@ -2,17 +2,16 @@
 //! PostgreSQL or an embedded SQLite file, chosen by the database URL.
 //!
 //! Both backends run the same SQL (`$N` placeholders work on both), so every
-//! operation is written once and [`with_pool!`] instantiates it per backend.
-//! Tokens go in and come out as [`SecretString`]: they are sealed with the
-//! [`Keyring`] on the way in and opened on the way out, so nothing outside
-//! this module ever sees ciphertext or could write a plaintext token. Every
+//! operation is written once and `with_pool!` instantiates it per backend.
+//! Tokens go in and come out as `SecretString`: they are sealed with the
+//! keyring on the way in and opened on the way out, so nothing outside this
+//! module ever sees ciphertext or could write a plaintext token. Every
 //! statement on a tenant's rows is keyed by that tenant's id.
-
 //!
-//! - [`model`]: the rows as the rest of the tool sees them;
+//! - `model`: the rows as the rest of the tool sees them;
 //! - `tenants`, `connections`, `keys` and `audit_log`: the statements on
 //!   each table, one `impl Store` block each;
-//! - [`migrations`]: the embedded migrations and what a database applied.
+//! - `migrations`: the embedded migrations and what a database applied.
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! What a token's status is, and why: every rule in one place.
 //!
-//! - [`status`]: the contract's status words, and the status the stored
+//! - `status`: the contract's status words, and the status the stored
 //!   dates alone imply (for `tenants list`, without asking Meta);
-//! - [`assess`]: a `debug_token` answer judged: validity, this app, the
+//! - [`assess()`]: a `debug_token` answer judged: validity, this app, the
 //!   required scopes, expiry and data-access expiry;
 //! - [`status_of_error`]: what a Graph error says about the token that made
 //!   the call, by Meta's code and subcode, never by message text.
