@@ -1,5 +1,8 @@
-//! One module per command. Each takes the shared [`Context`] and returns the
-//! exit status it earned; errors go back to `main` through `anyhow`.
+//! One module per command. Each takes the shared [`Context`] (settings,
+//! printer, store and keys opened on demand), does its work through the
+//! core, and hands a typed report to `ctx.printer.finish`, which renders it
+//! and returns the exit status it earned; errors go back to `main` through
+//! `anyhow`.
 
 mod audit;
 mod completions;

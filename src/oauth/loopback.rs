@@ -4,8 +4,7 @@
 //! 0.0.0.0); for `localhost` it holds the port on both 127.0.0.1 and [::1],
 //! since a browser may resolve either and another local user could otherwise
 //! take the one left free and receive the code. It answers only GET on the
-//! redirect path, and ends on the first
-//! callback whose `state` is this run's. Anything else (a forged or stale
+//! redirect path, and ends on the first callback whose `state` is this run's. Anything else (a forged or stale
 //! state, a malformed query, another path) gets a 4xx page and the listener
 //! keeps waiting. Every answer says `Connection: close`, so a browser's
 //! keep-alive cannot pin the listener. tiny_http's blocking `recv` runs on a

@@ -1,6 +1,6 @@
-//! One token checked with Meta before it is stored (`connect`) or checked
-//! live (`test-connection`): valid, this app's, with the scopes the CRM
-//! needs, judged by [`super::assess_token`].
+//! A new token checked with Meta before `connect` stores it: valid, this
+//! app's, with the scopes the CRM needs, judged by [`super::assess_token`];
+//! and [`TokenView`], the token view every command shows.
 
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
