@@ -43,7 +43,7 @@ impl ConfigError {
 }
 
 /// The Graph API version used when `META_GRAPH_API_VERSION` is unset.
-pub const DEFAULT_GRAPH_API_VERSION: &str = "v25.0";
+pub const DEFAULT_GRAPH_API_VERSION: &str = crate::graph::versions::NEWEST;
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8765/callback";
 pub const DEFAULT_SCOPES: &str = "ads_management,ads_read,business_management,leads_retrieval,pages_show_list,whatsapp_business_management,whatsapp_business_messaging";
 pub const DEFAULT_REQUIRED_SCOPES: &str = "ads_read,business_management";

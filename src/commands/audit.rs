@@ -10,6 +10,7 @@ use crate::cli::{AuditArgs, ReportFormat};
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::fleet;
+use crate::graph::versions::Clock;
 use crate::output::{Printer, Progress, Report, new_table};
 use crate::token::Assessment;
 use crate::token::SharedUsers;
@@ -71,7 +72,7 @@ impl Summary {
 }
 
 pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&[Clock::Graph])?;
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();

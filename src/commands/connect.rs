@@ -16,6 +16,7 @@ use crate::assets::{self, Assets};
 use crate::cli::ConnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
+use crate::graph::versions::Clock;
 use crate::oauth::loopback::LoopbackListener;
 use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
 use crate::output::{Printer, Report, date_with_distance};
@@ -114,7 +115,7 @@ impl Report for ConnectReport {
 
 pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     // Every setting this command uses, checked before any I/O.
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&Clock::BOTH)?;
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let redirect_uri = redirect_uri(args.redirect_uri.as_deref())?;

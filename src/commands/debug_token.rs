@@ -9,6 +9,7 @@ use super::Context;
 use crate::cli::DebugTokenArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
+use crate::graph::versions::Clock;
 use crate::graph::{DebugToken, DebugTokenError, GranularScope};
 use crate::output::{Printer, Report, date_with_distance};
 use crate::token::unix_time;
@@ -38,7 +39,7 @@ struct DebugView {
 }
 
 pub async fn run(ctx: &Context, args: DebugTokenArgs) -> Result<Exit> {
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&[Clock::Graph])?;
     let required = ctx.settings.required_scopes();
     let (token, shared_with) = match args.tenant {
         Some(tenant_id) => {

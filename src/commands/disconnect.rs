@@ -10,6 +10,7 @@ use super::Context;
 use crate::cli::DisconnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
+use crate::graph::versions::Clock;
 use crate::output::{Printer, Report};
 use crate::store::AuditEntry;
 
@@ -18,7 +19,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     let graph = if args.keep_remote {
         None
     } else {
-        Some(ctx.graph()?)
+        Some(ctx.graph(&[Clock::Graph])?)
     };
     let target = ctx.database()?;
     // --keep-remote never decrypts the token, so it needs no key.

@@ -16,6 +16,7 @@ use crate::cli::{ImportArgs, ImportFormat};
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
 use crate::fleet;
+use crate::graph::versions::Clock;
 use crate::output::{Printer, Report};
 use crate::store::{AuditEntry, NewConnection, Upserted};
 use crate::token::{DEFAULT_WARNING_DAYS, SharedUsers, TokenStatus};
@@ -44,7 +45,7 @@ struct JsonLine {
 }
 
 pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&[Clock::Graph])?;
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();

@@ -9,11 +9,12 @@ use super::Context;
 use crate::assets::{self, Assets, DEFAULT_CONCURRENCY};
 use crate::cli::ListAccountsArgs;
 use crate::error::{Exit, UserError};
+use crate::graph::versions::Clock;
 use crate::output::{Printer, Report};
 
 pub async fn run(ctx: &Context, args: ListAccountsArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&Clock::BOTH)?;
     let (store, connection) = ctx.open_connection(tenant_id).await?;
     let fetched = assets::fetch(
         &graph,

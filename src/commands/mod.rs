@@ -30,7 +30,7 @@ use crate::output::new_table;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::error::{Exit, UserError};
-use crate::graph::versions::{self, Lifecycle};
+use crate::graph::versions::{self, Clock, Lifecycle};
 use crate::graph::{GraphClient, RetryPolicy};
 use crate::keyring::{KeySettings, Keyring};
 use crate::output::Printer;
@@ -45,6 +45,9 @@ pub struct Context {
     pub settings: Settings,
     pub printer: Printer,
     pub yes: bool,
+    /// Meta's warning that the configured version has ended, from any Graph
+    /// client of this run; shown once when the command ends.
+    version_notice: std::sync::Arc<std::sync::OnceLock<String>>,
 }
 
 impl Context {
@@ -53,6 +56,7 @@ impl Context {
             settings,
             printer,
             yes: global.yes,
+            version_notice: Default::default(),
         }
     }
 
@@ -115,24 +119,36 @@ impl Context {
         Ok(keyring)
     }
 
-    /// The Graph client, from the app and endpoint settings.
-    pub fn graph(&self) -> Result<GraphClient> {
+    /// The Graph client, from the app and endpoint settings, for a command
+    /// whose calls run on `clocks`: a version that ends within 90 days on one
+    /// of them draws a warning (once), one that has ended is refused.
+    pub fn graph(&self, clocks: &[Clock]) -> Result<GraphClient> {
         let app = self.settings.meta_app()?;
         let endpoints = self.settings.graph()?;
-        match versions::lifecycle(&endpoints.version, chrono::Utc::now().date_naive()) {
-            Lifecycle::Current => {}
-            Lifecycle::RetiresSoon { on, days } => self.printer.warn(format!(
-                "Graph API {} retires on {on} (in {days} days); set META_GRAPH_API_VERSION to a newer version",
-                endpoints.version
-            )),
-            Lifecycle::Retired { on } => {
-                let when = on.map(|d| format!(" on {d}")).unwrap_or_default();
-                return Err(crate::settings::ConfigError::new(
-                    "META_GRAPH_API_VERSION",
-                    format!("Graph API {} was retired{when}", endpoints.version),
-                    format!("Set it to {} or newer.", crate::settings::DEFAULT_GRAPH_API_VERSION),
-                )
-                .into());
+        let today = chrono::Utc::now().date_naive();
+        for &clock in clocks {
+            match clock.lifecycle(&endpoints.version, today) {
+                Lifecycle::Current => {}
+                Lifecycle::EndsSoon { on, days } => self.printer.warn(versions::ends_soon_warning(
+                    clock,
+                    &endpoints.version,
+                    on,
+                    days,
+                )),
+                Lifecycle::Ended { on } => {
+                    let when = on.map(|d| format!(" on {d}")).unwrap_or_default();
+                    return Err(crate::settings::ConfigError::new(
+                        "META_GRAPH_API_VERSION",
+                        format!(
+                            "{} {} ended{when}; its {} calls fail",
+                            clock.name(),
+                            endpoints.version,
+                            versions::what_fails(clock)
+                        ),
+                        format!("Set it to {}.", versions::NEWEST),
+                    )
+                    .into());
+                }
             }
         }
         let (request_timeout, max_rate_limit_wait) = self.settings.http_limits()?;
@@ -141,7 +157,8 @@ impl Context {
             max_rate_limit_wait,
             ..RetryPolicy::default()
         };
-        Ok(GraphClient::new(endpoints, app, policy)?)
+        Ok(GraphClient::new(endpoints, app, policy)?
+            .with_version_notice(self.version_notice.clone()))
     }
 
     /// A tenant's connection with its token, or the contract's errors: an
@@ -247,23 +264,31 @@ fn account_label(o: &Reachable) -> String {
 /// `main` reports errors with).
 pub async fn run(cli: Cli, settings: Settings, printer: Printer) -> Result<Exit> {
     let ctx = Context::new(&cli.global, settings, printer);
-    match cli.command {
-        Command::Migrate(args) => migrate::run(&ctx, args).await,
-        Command::Tenants(command) => tenants::run(&ctx, command).await,
+    let result = dispatch(&ctx, cli.command).await;
+    if let Some(notice) = ctx.version_notice.get() {
+        ctx.printer.warn(notice);
+    }
+    result
+}
+
+async fn dispatch(ctx: &Context, command: Command) -> Result<Exit> {
+    match command {
+        Command::Migrate(args) => migrate::run(ctx, args).await,
+        Command::Tenants(command) => tenants::run(ctx, command).await,
         Command::Completions { shell } => completions::run(shell),
-        Command::Connect(args) => connect::run(&ctx, args).await,
-        Command::Disconnect(args) => disconnect::run(&ctx, args).await,
-        Command::TestConnection(args) => test_connection::run(&ctx, args).await,
-        Command::DebugToken(args) => debug_token::run(&ctx, args).await,
-        Command::ListAccounts(args) => list_accounts::run(&ctx, args).await,
-        Command::Audit(args) => audit::run(&ctx, args).await,
-        Command::Import(args) => import::run(&ctx, args).await,
-        Command::Select(args) => select::run(&ctx, args).await,
-        Command::Refresh(args) => refresh::run(&ctx, args).await,
+        Command::Connect(args) => connect::run(ctx, args).await,
+        Command::Disconnect(args) => disconnect::run(ctx, args).await,
+        Command::TestConnection(args) => test_connection::run(ctx, args).await,
+        Command::DebugToken(args) => debug_token::run(ctx, args).await,
+        Command::ListAccounts(args) => list_accounts::run(ctx, args).await,
+        Command::Audit(args) => audit::run(ctx, args).await,
+        Command::Import(args) => import::run(ctx, args).await,
+        Command::Select(args) => select::run(ctx, args).await,
+        Command::Refresh(args) => refresh::run(ctx, args).await,
         Command::Keys(crate::cli::KeysCommand::Rotate { dry_run, prune }) => {
-            keys::rotate(&ctx, dry_run, prune).await
+            keys::rotate(ctx, dry_run, prune).await
         }
-        Command::Keys(crate::cli::KeysCommand::List) => keys::list(&ctx).await,
+        Command::Keys(crate::cli::KeysCommand::List) => keys::list(ctx).await,
     }
 }
 

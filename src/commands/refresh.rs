@@ -14,6 +14,7 @@ use crate::cli::RefreshArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::fleet;
+use crate::graph::versions::Clock;
 use crate::graph::{GraphClient, GraphError};
 use crate::output::{Printer, Report, date_with_distance, new_table};
 use crate::store::{AuditEntry, Connection, Store};
@@ -47,7 +48,7 @@ struct Row {
 }
 
 pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&[Clock::Graph])?;
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let store = ctx.store(&target).await?;

@@ -11,6 +11,7 @@ use super::{Chosen, Context};
 use crate::assets::{self, DEFAULT_CONCURRENCY, Reachable};
 use crate::cli::SelectArgs;
 use crate::error::{Exit, UserError};
+use crate::graph::versions::Clock;
 use crate::output::{Printer, Report};
 use crate::store::{AuditEntry, Store};
 
@@ -33,7 +34,7 @@ pub async fn record(store: &Store, tenant_id: i32, chosen: &Reachable<'_>) -> Re
 
 pub async fn run(ctx: &Context, args: SelectArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&Clock::BOTH)?;
     let (store, connection) = ctx.open_connection(tenant_id).await?;
     let fetched = assets::fetch(
         &graph,

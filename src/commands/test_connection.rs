@@ -11,6 +11,7 @@ use super::Context;
 use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
 use crate::fleet;
+use crate::graph::versions::Clock;
 use crate::output::{Printer, Report, date_with_distance, new_table};
 use crate::store::Connection;
 use crate::token::SharedUsers;
@@ -22,7 +23,7 @@ use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 const CONCURRENCY: usize = 8;
 
 pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
-    let graph = ctx.graph()?;
+    let graph = ctx.graph(&Clock::BOTH)?;
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();

@@ -52,6 +52,12 @@ fn describe_api(e: &ApiError) -> String {
     if let Some(trace) = &e.fbtrace_id {
         text.push_str(&format!(" [fbtrace_id {trace}]"));
     }
+    if e.is_deprecated_version() {
+        text.push_str(&format!(
+            ". The configured version has ended on the Marketing API clock: set META_GRAPH_API_VERSION={}",
+            super::versions::NEWEST
+        ));
+    }
     text
 }
 
@@ -120,6 +126,11 @@ impl ApiError {
         self.is_transient || matches!(self.code, 1 | 2) || self.http_status >= 500
     }
 
+    /// The Ads API refused an ended version (#2635).
+    pub fn is_deprecated_version(&self) -> bool {
+        self.code == 2635
+    }
+
     /// The token itself is the problem (190): expired, revoked, invalid.
     pub fn is_token_problem(&self) -> bool {
         self.code == 190 || self.code == 102
@@ -170,6 +181,7 @@ impl GraphError {
         match self {
             GraphError::Api(e) if e.is_token_problem() => "meta_token",
             GraphError::Api(e) if e.is_permission() => "meta_permission",
+            GraphError::Api(e) if e.is_deprecated_version() => "meta_version_ended",
             GraphError::Api(_) => "meta_error",
             GraphError::Transport(_) | GraphError::Timeout(_) => "meta_unreachable",
             GraphError::NotJson { .. } | GraphError::Unexpected { .. } => "meta_bad_answer",

@@ -66,6 +66,8 @@ pub struct GraphClient {
     pub(super) app: MetaApp,
     pub(super) policy: RetryPolicy,
     pub(super) usage: Arc<UsageGovernor>,
+    /// Set once when Meta warns that the version has ended on a clock.
+    pub(super) version_notice: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -119,6 +121,7 @@ impl GraphClient {
             app,
             policy,
             usage: Arc::new(UsageGovernor::default()),
+            version_notice: Arc::default(),
         })
     }
 
@@ -133,6 +136,19 @@ impl GraphClient {
 
     pub fn version(&self) -> &str {
         &self.endpoints.version
+    }
+
+    /// Records Meta's version warning where the caller can read it after
+    /// this client is gone.
+    pub fn with_version_notice(mut self, sink: Arc<std::sync::OnceLock<String>>) -> Self {
+        self.version_notice = sink;
+        self
+    }
+
+    /// Meta's warning that a call ran on a newer version than configured
+    /// (`X-Ad-Api-Version-Warning`), as one line naming the fix.
+    pub fn version_notice(&self) -> Option<&str> {
+        self.version_notice.get().map(String::as_str)
     }
 
     pub fn usage(&self) -> &UsageGovernor {
@@ -294,6 +310,21 @@ impl GraphClient {
         };
         let status = response.status();
         self.usage.observe(response.headers());
+        if let Some(warning) = response.headers().get("x-ad-api-version-warning") {
+            // Meta served a version that has ended on this call's clock from a newer one.
+            let clock = super::versions::Clock::of_path(call.path);
+            let said = crate::text::clean_line(warning.to_str().unwrap_or_default()).into_owned();
+            self.version_notice.get_or_init(|| {
+                format!(
+                    "Meta answered a {} call for {} from a newer version (\"{said}\"): {} has ended for {} calls. Set META_GRAPH_API_VERSION={}.",
+                    clock.name(),
+                    self.endpoints.version,
+                    self.endpoints.version,
+                    super::versions::what_fails(clock),
+                    super::versions::NEWEST
+                )
+            });
+        }
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)

@@ -113,7 +113,7 @@ async fn a_mixed_fleet_is_imported_then_audited_with_true_statuses() {
         w.tokens.get_mut(&revoked).unwrap().valid = false;
         w.tokens.get_mut(&foreign).unwrap().app_id = "42".into();
     }
-    let batches_before = f.fake.world().http_requests("POST /v25.0/");
+    let batches_before = f.fake.world().http_requests("POST /v27.0/");
     let run = f.cli.run_async(&["--json", "audit"]).await;
     run.assert_code(3);
     let json = run.json();
@@ -157,7 +157,7 @@ async fn a_mixed_fleet_is_imported_then_audited_with_true_statuses() {
         "all eight share one Meta user"
     );
     assert_eq!(
-        f.fake.world().http_requests("POST /v25.0/") - batches_before,
+        f.fake.world().http_requests("POST /v27.0/") - batches_before,
         1,
         "eight tokens, one batch"
     );
@@ -218,13 +218,13 @@ async fn batch_items_failing_are_retried_and_whole_batches_too() {
         .await
         .assert_code(0);
 
-    let before = f.fake.world().http_requests("POST /v25.0/");
+    let before = f.fake.world().http_requests("POST /v27.0/");
     {
         let mut w = f.fake.world();
         // Some items fail transiently, some are rate limited, and two whole batches fail.
-        w.fail_next("GET /v25.0/debug_token", 3, Fault::RateLimit(613));
-        w.fail_next("GET /v25.0/debug_token", 7, Fault::Transient);
-        w.fail_next("POST /v25.0/", 2, Fault::Html);
+        w.fail_next("GET /v27.0/debug_token", 3, Fault::RateLimit(613));
+        w.fail_next("GET /v27.0/debug_token", 7, Fault::Transient);
+        w.fail_next("POST /v27.0/", 2, Fault::Html);
     }
     let run = f
         .cli
@@ -235,9 +235,9 @@ async fn batch_items_failing_are_retried_and_whole_batches_too() {
     assert_eq!(json["summary"]["ok"], 120, "{}", json["summary"]);
     let w = f.fake.world();
     assert!(
-        w.http_requests("POST /v25.0/") - before > 3 + 2,
+        w.http_requests("POST /v27.0/") - before > 3 + 2,
         "three batches, two failed whole, one item retry: {} batches",
-        w.http_requests("POST /v25.0/") - before
+        w.http_requests("POST /v27.0/") - before
     );
 }
 
@@ -259,7 +259,7 @@ async fn meta_down_makes_every_tenant_unreachable_and_records_nothing() {
     let before = f.cli.run_async(&["--json", "tenants", "list"]).await.stdout;
     f.fake
         .world()
-        .fail_next("POST /v25.0/", 100, Fault::Transient);
+        .fail_next("POST /v27.0/", 100, Fault::Transient);
     let run = f.cli.run_async(&["--json", "audit"]).await;
     run.assert_code(5);
     assert_eq!(run.json()["summary"]["unreachable"], 3);

@@ -304,7 +304,7 @@ async fn audit_while_connect_replaces_the_token() {
     // late: the connect replacing that token commits first.
     s.fake.world().tokens.get_mut(&old7).unwrap().valid = false;
     s.fake.world().fail_next(
-        "POST /v25.0/",
+        "POST /v27.0/",
         1,
         Fault::Delay(std::time::Duration::from_millis(600)),
     );

@@ -2,6 +2,7 @@
 //! binary and the real store against SQLite files and PostgreSQL.
 
 mod cli;
+mod clocks;
 mod connect;
 mod fleet;
 mod hardening;

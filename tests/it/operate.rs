@@ -382,57 +382,6 @@ async fn list_accounts_with_a_revoked_token_is_a_meta_error() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn graph_versions_near_or_past_retirement_are_flagged() {
-    use crm_meta::graph::versions::{Lifecycle, lifecycle};
-    let s = setup(World::demo(1, 1)).await;
-    let token = s
-        .fake
-        .world()
-        .issue_token("10001", "USER", Some(86_400 * 30), SCOPES);
-    let cli = s
-        .fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(&s.cli.home), |c, (k, v)| c.env(k, &v));
-    let run = cli
-        .env("META_GRAPH_API_VERSION", "v21.0")
-        .run_with_stdin_async(&["debug-token", "--token-stdin"], &token)
-        .await;
-    match lifecycle("v21.0", chrono::Utc::now().date_naive()) {
-        Lifecycle::RetiresSoon { .. } => {
-            run.assert_code(0);
-            assert!(
-                run.stderr.contains("retires on 2027-01-21"),
-                "{}",
-                run.stderr
-            );
-        }
-        Lifecycle::Retired { .. } => {
-            run.assert_code(1);
-        }
-        Lifecycle::Current => {
-            run.assert_code(0);
-            assert!(!run.stderr.contains("retires"), "{}", run.stderr);
-        }
-    }
-    let cli = s
-        .fake
-        .env()
-        .into_iter()
-        .fold(Cli::new(&s.cli.home), |c, (k, v)| c.env(k, &v));
-    let run = cli
-        .env("META_GRAPH_API_VERSION", "v19.0")
-        .run_with_stdin_async(&["debug-token", "--token-stdin"], &token)
-        .await;
-    run.assert_code(1);
-    assert!(
-        run.stderr.contains("META_GRAPH_API_VERSION") && run.stderr.contains("retired"),
-        "{}",
-        run.stderr
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn operate_on_postgres() {
     let Some((db, env)) = fake_env_on_postgres(World::demo(2, 5), &["7"]).await else {
         return;

@@ -231,7 +231,8 @@ fn page<T>(
 
 /// `POST /` with `batch=[{"method","relative_url"}]`: each item answered as
 /// `{"code","headers","body":"<JSON string>"}`, in order; at most 50.
-pub(crate) fn batch(w: &mut World, params: &[(String, String)]) -> Answer {
+/// A batch request; items without a version run on the batch's `version`.
+pub(crate) fn batch(w: &mut World, version: &str, params: &[(String, String)]) -> Answer {
     let Some(items) =
         param(params, "batch").and_then(|b| serde_json::from_str::<Vec<Value>>(b).ok())
     else {
@@ -280,7 +281,7 @@ pub(crate) fn batch(w: &mut World, params: &[(String, String)]) -> Answer {
         let path = if strip_version(&path).is_some() {
             path
         } else {
-            format!("/v25.0{path}")
+            format!("/{version}{path}")
         };
         let method = Method::from_bytes(method.as_bytes()).unwrap_or(Method::GET);
         let answer = match w.take_fault(&format!("{method} {path}")) {

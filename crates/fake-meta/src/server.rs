@@ -156,11 +156,36 @@ async fn handle(
         }) => return render(&world, Answer::error(status, code, subcode, &message)),
         None => {}
     }
-    let answer = {
+    let (answer, upgraded) = {
         let mut w = world.lock().unwrap_or_else(|e| e.into_inner());
-        route(&mut w, &method, &path, &params)
+        let version = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        let marketing = strip_version(&path).is_some_and(is_marketing_path);
+        if marketing && w.ads_versions_ended.iter().any(|v| v == version) {
+            let answer = Answer::error(
+                400,
+                2635,
+                None,
+                "(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.",
+            );
+            (answer, None)
+        } else {
+            let upgraded = (marketing && w.ads_versions_upgraded.iter().any(|v| v == version))
+                .then(|| format!("{version} is deprecated; this call was served by v27.0"));
+            (route(&mut w, &method, &path, &params), upgraded)
+        }
     };
-    render(&world, answer)
+    let mut response = render(&world, answer);
+    if let Some(warning) = upgraded.and_then(|w| HeaderValue::from_str(&w).ok()) {
+        response
+            .headers_mut()
+            .insert("x-ad-api-version-warning", warning);
+    }
+    response
+}
+
+/// Business and ad-account edges: the Marketing API's.
+fn is_marketing_path(rest: &str) -> bool {
+    rest.contains("businesses") || rest.contains("ad_accounts") || rest.contains("adaccounts")
 }
 
 fn render(world: &Shared, answer: Answer) -> Response {
@@ -215,7 +240,14 @@ pub(crate) fn route(
         ("GET", "dialog/oauth/decide") => decide(w, params),
         ("GET", "oauth/access_token") => access_token(w, params),
         ("GET", "debug_token") => debug_token(w, params),
-        ("POST", "") => batch(w, params),
+        ("POST", "") => {
+            let version = path
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or("v27.0");
+            batch(w, version, params)
+        }
         _ => {
             if !w.spend() {
                 return Answer::error(400, 4, None, "(#4) Application request limit reached");

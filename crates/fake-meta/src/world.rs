@@ -207,6 +207,12 @@ pub struct World {
     pub last_dialog_query: HashMap<String, String>,
     /// Tokens `fb_exchange_token` refuses to extend (it returns the same expiry).
     pub no_extension: bool,
+    /// Versions (`"v24.0"`) whose Marketing API calls (businesses, ad
+    /// accounts) fail with #2635, as Meta's do once a version has ended.
+    pub ads_versions_ended: Vec<String>,
+    /// Versions whose Marketing API calls are served from a newer version
+    /// with an `X-Ad-Api-Version-Warning` header instead.
+    pub ads_versions_upgraded: Vec<String>,
 }
 
 impl Default for World {
@@ -229,6 +235,8 @@ impl Default for World {
             pkce_exchanges: 0,
             last_dialog_query: HashMap::new(),
             no_extension: false,
+            ads_versions_ended: Vec::new(),
+            ads_versions_upgraded: Vec::new(),
         }
     }
 }
@@ -305,7 +313,7 @@ impl World {
     }
 
     /// Injects `fault` into the next `times` requests whose "METHOD /path"
-    /// contains `path` (batch items are matched too, as "GET /v25.0/debug_token").
+    /// contains `path` (batch items are matched too, as "GET /v27.0/debug_token").
     pub fn fail_next(&mut self, path: &str, times: usize, fault: Fault) {
         let queue = std::iter::repeat_n(fault, times).collect();
         self.faults.push((path.to_owned(), queue));
