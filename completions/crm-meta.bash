@@ -25,11 +25,17 @@ _crm__meta() {
             crm__meta,connect)
                 cmd="crm__meta__subcmd__connect"
                 ;;
+            crm__meta,deadlines)
+                cmd="crm__meta__subcmd__deadlines"
+                ;;
             crm__meta,debug-token)
                 cmd="crm__meta__subcmd__debug__subcmd__token"
                 ;;
             crm__meta,disconnect)
                 cmd="crm__meta__subcmd__disconnect"
+                ;;
+            crm__meta,doctor)
+                cmd="crm__meta__subcmd__doctor"
                 ;;
             crm__meta,help)
                 cmd="crm__meta__subcmd__help"
@@ -42,6 +48,9 @@ _crm__meta() {
                 ;;
             crm__meta,list-accounts)
                 cmd="crm__meta__subcmd__list__subcmd__accounts"
+                ;;
+            crm__meta,log)
+                cmd="crm__meta__subcmd__log"
                 ;;
             crm__meta,migrate)
                 cmd="crm__meta__subcmd__migrate"
@@ -67,11 +76,17 @@ _crm__meta() {
             crm__meta__subcmd__help,connect)
                 cmd="crm__meta__subcmd__help__subcmd__connect"
                 ;;
+            crm__meta__subcmd__help,deadlines)
+                cmd="crm__meta__subcmd__help__subcmd__deadlines"
+                ;;
             crm__meta__subcmd__help,debug-token)
                 cmd="crm__meta__subcmd__help__subcmd__debug__subcmd__token"
                 ;;
             crm__meta__subcmd__help,disconnect)
                 cmd="crm__meta__subcmd__help__subcmd__disconnect"
+                ;;
+            crm__meta__subcmd__help,doctor)
+                cmd="crm__meta__subcmd__help__subcmd__doctor"
                 ;;
             crm__meta__subcmd__help,help)
                 cmd="crm__meta__subcmd__help__subcmd__help"
@@ -84,6 +99,9 @@ _crm__meta() {
                 ;;
             crm__meta__subcmd__help,list-accounts)
                 cmd="crm__meta__subcmd__help__subcmd__list__subcmd__accounts"
+                ;;
+            crm__meta__subcmd__help,log)
+                cmd="crm__meta__subcmd__help__subcmd__log"
                 ;;
             crm__meta__subcmd__help,migrate)
                 cmd="crm__meta__subcmd__help__subcmd__migrate"
@@ -179,7 +197,7 @@ _crm__meta() {
 
     case "${cmd}" in
         crm__meta)
-            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys completions help"
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -290,6 +308,32 @@ _crm__meta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crm__subcmd__meta__subcmd__deadlines)
+            opts="-v -q -y -h -V --within --format --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json ics" -- "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crm__subcmd__meta__subcmd__debug__subcmd__token)
             opts="-v -q -y -h -V --tenant --token-stdin --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -334,8 +378,26 @@ _crm__meta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crm__subcmd__meta__subcmd__doctor)
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crm__subcmd__meta__subcmd__help)
-            opts="migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys completions help"
+            opts="migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,6 +452,20 @@ _crm__meta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crm__subcmd__meta__subcmd__help__subcmd__deadlines)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crm__subcmd__meta__subcmd__help__subcmd__debug__subcmd__token)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -405,6 +481,20 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help__subcmd__disconnect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -489,6 +579,20 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help__subcmd__list__subcmd__accounts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__log)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -772,6 +876,40 @@ _crm__meta() {
                     return 0
                     ;;
                 --business)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__log)
+            opts="-v -q -y -h -V --tenant --action --since --limit --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --action)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -43,6 +43,9 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand select 'Choose the business manager and ad account the CRM syncs for a tenant'
             cand refresh 'Extend long-lived tokens while Meta allows; report tenants that must consent again'
             cand keys 'Manage the key that encrypts tokens at rest'
+            cand doctor 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew'
+            cand deadlines 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)'
+            cand log 'The audit log, newest first (no key needed)'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -388,6 +391,57 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         }
         &'crm-meta;keys;help;help'= {
         }
+        &'crm-meta;doctor'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;deadlines'= {
+            cand --within 'Only dates within this many days'
+            cand --format 'Output format (`--json` implies json); ics is an RFC 5545 calendar'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;log'= {
+            cand --tenant 'Only this tenant'
+            cand --action 'Only this action (connect, disconnect, refresh, select, import, rotate, invalidate)'
+            cand --since 'Only entries from this date (YYYY-MM-DD, UTC) or instant (RFC 3339) on'
+            cand --limit 'At most this many entries'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'crm-meta;completions'= {
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
@@ -416,6 +470,9 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand select 'Choose the business manager and ad account the CRM syncs for a tenant'
             cand refresh 'Extend long-lived tokens while Meta allows; report tenants that must consent again'
             cand keys 'Manage the key that encrypts tokens at rest'
+            cand doctor 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew'
+            cand deadlines 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)'
+            cand log 'The audit log, newest first (no key needed)'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -460,6 +517,12 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;help;keys;rotate'= {
         }
         &'crm-meta;help;keys;list'= {
+        }
+        &'crm-meta;help;doctor'= {
+        }
+        &'crm-meta;help;deadlines'= {
+        }
+        &'crm-meta;help;log'= {
         }
         &'crm-meta;help;completions'= {
         }

@@ -116,6 +116,15 @@ pub enum Command {
     #[command(subcommand)]
     Keys(KeysCommand),
 
+    /// Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew.
+    Doctor,
+
+    /// Every upcoming date that will break something, soonest first (store only, no Meta call, no key).
+    Deadlines(DeadlinesArgs),
+
+    /// The audit log, newest first (no key needed).
+    Log(LogArgs),
+
     /// Print a shell completion script on stdout.
     Completions {
         /// The shell to complete for.
@@ -242,7 +251,32 @@ pub struct ListAccountsArgs {
     pub business: Option<String>,
 }
 
-pub use crate::output::Format as ReportFormat;
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<ReportFormat> for crate::output::Format {
+    fn from(format: ReportFormat) -> Self {
+        match format {
+            ReportFormat::Table => Self::Table,
+            ReportFormat::Json => Self::Json,
+            ReportFormat::Csv => Self::Csv,
+        }
+    }
+}
+
+impl From<DeadlineFormat> for crate::output::Format {
+    fn from(format: DeadlineFormat) -> Self {
+        match format {
+            DeadlineFormat::Table => Self::Table,
+            DeadlineFormat::Json => Self::Json,
+            DeadlineFormat::Ics => Self::Ics,
+        }
+    }
+}
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -291,6 +325,54 @@ pub struct RefreshArgs {
     /// Only tokens expiring within this many days.
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub expiring_within: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeadlinesArgs {
+    /// Only dates within this many days.
+    #[arg(long, value_name = "DAYS", default_value_t = 90, value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub within: u32,
+
+    /// Output format (`--json` implies json); ics is an RFC 5545 calendar.
+    #[arg(long, value_enum, default_value_t = DeadlineFormat::Table)]
+    pub format: DeadlineFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeadlineFormat {
+    Table,
+    Json,
+    Ics,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+    pub tenant: Option<TenantId>,
+
+    /// Only this action (connect, disconnect, refresh, select, import, rotate, invalidate).
+    #[arg(long, value_name = "ACTION")]
+    pub action: Option<String>,
+
+    /// Only entries from this date (YYYY-MM-DD, UTC) or instant (RFC 3339) on.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// At most this many entries.
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub limit: u32,
+}
+
+fn parse_since(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| "expected a date (2026-11-30) or an RFC 3339 instant".to_owned())
 }
 
 #[derive(Debug, Subcommand)]

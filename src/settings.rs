@@ -59,6 +59,7 @@ const VARIABLES: &[&str] = &[
     "META_APP_SECRET",
     "META_APP_SECRET_FILE",
     "META_GRAPH_API_VERSION",
+    "META_REDIRECT_URI",
     "META_GRAPH_URL",
     "META_DIALOG_URL",
     "META_REQUIRED_SCOPES",
@@ -327,8 +328,8 @@ impl Settings {
         })
     }
 
-    /// Graph and dialog base URLs and the API version.
-    pub fn graph(&self) -> Result<GraphEndpoints, ConfigError> {
+    /// `META_GRAPH_API_VERSION` (the newest known when unset), checked for form only.
+    pub fn graph_version(&self) -> Result<String, ConfigError> {
         let version = self
             .get("META_GRAPH_API_VERSION")
             .unwrap_or(DEFAULT_GRAPH_API_VERSION);
@@ -339,6 +340,12 @@ impl Settings {
                 format!("Use the form vNN.N, for example {DEFAULT_GRAPH_API_VERSION}."),
             ));
         }
+        Ok(version.to_owned())
+    }
+
+    /// Graph and dialog base URLs and the API version.
+    pub fn graph(&self) -> Result<GraphEndpoints, ConfigError> {
+        let version = self.graph_version()?;
         Ok(GraphEndpoints {
             graph_url: base_url(
                 "META_GRAPH_URL",
@@ -348,7 +355,7 @@ impl Settings {
                 "META_DIALOG_URL",
                 self.get("META_DIALOG_URL").unwrap_or(DEFAULT_DIALOG_URL),
             )?,
-            version: version.to_owned(),
+            version,
         })
     }
 
@@ -384,6 +391,12 @@ impl Settings {
             self.get("META_REQUIRED_SCOPES")
                 .unwrap_or(DEFAULT_REQUIRED_SCOPES),
         )
+    }
+
+    /// `META_REDIRECT_URI` (connect's `--redirect-uri` wins over it), or the default.
+    pub fn redirect_uri(&self) -> &str {
+        self.get("META_REDIRECT_URI")
+            .unwrap_or(DEFAULT_REDIRECT_URI)
     }
 
     /// `$BROWSER`, when set.

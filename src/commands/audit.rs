@@ -148,7 +148,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
     }
 
     ctx.printer.finish_as(
-        args.format,
+        args.format.into(),
         &AuditReport {
             summary,
             tenants: rows,

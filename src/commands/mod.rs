@@ -7,11 +7,14 @@
 mod audit;
 mod completions;
 mod connect;
+mod deadlines;
 mod debug_token;
 mod disconnect;
+mod doctor;
 mod import;
 mod keys;
 mod list_accounts;
+mod log;
 mod migrate;
 mod refresh;
 mod select;
@@ -289,6 +292,9 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<Exit> {
             keys::rotate(ctx, dry_run, prune).await
         }
         Command::Keys(crate::cli::KeysCommand::List) => keys::list(ctx).await,
+        Command::Log(args) => log::run(ctx, args).await,
+        Command::Deadlines(args) => deadlines::run(ctx, args).await,
+        Command::Doctor => doctor::run(ctx).await,
     }
 }
 

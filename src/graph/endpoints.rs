@@ -127,6 +127,22 @@ impl GraphClient {
         decode("oauth/access_token", self.execute(call).await?)
     }
 
+    /// An app access token by `client_credentials`: proves the app id and
+    /// secret to Meta without any user's token.
+    pub async fn app_token(&self) -> Result<TokenGrant, GraphError> {
+        let mut call = self.call(Method::GET, "oauth/access_token", &[], Auth::None);
+        call.query = vec![
+            ("client_id".to_owned(), self.app.id.clone()),
+            (
+                "client_secret".to_owned(),
+                self.app.secret.expose_secret().to_owned(),
+            ),
+            ("grant_type".to_owned(), "client_credentials".to_owned()),
+        ];
+        call.idempotent = true;
+        decode("oauth/access_token", self.execute(call).await?)
+    }
+
     /// Meta's view of a token, asked with the app token.
     pub async fn debug_token(&self, token: &SecretString) -> Result<DebugToken, GraphError> {
         let mut call = self.call(Method::GET, "debug_token", &[], Auth::App);

@@ -68,6 +68,8 @@ pub struct GraphClient {
     pub(super) usage: Arc<UsageGovernor>,
     /// Set once when Meta warns that the version has ended on a clock.
     pub(super) version_notice: Arc<std::sync::OnceLock<String>>,
+    /// Meta's clock minus ours, from the `Date` header of the last answer.
+    pub(super) clock_offset: Arc<std::sync::Mutex<Option<chrono::Duration>>>,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -122,6 +124,7 @@ impl GraphClient {
             policy,
             usage: Arc::new(UsageGovernor::default()),
             version_notice: Arc::default(),
+            clock_offset: Arc::default(),
         })
     }
 
@@ -143,6 +146,13 @@ impl GraphClient {
     pub fn with_version_notice(mut self, sink: Arc<std::sync::OnceLock<String>>) -> Self {
         self.version_notice = sink;
         self
+    }
+
+    /// How far Meta's clock is ahead of this machine's (negative: behind),
+    /// from the `Date` header of the last answer; `None` before any answer.
+    /// Whole seconds only: the header has no finer resolution.
+    pub fn clock_offset(&self) -> Option<chrono::Duration> {
+        self.clock_offset.lock().ok().and_then(|o| *o)
     }
 
     /// Meta's warning that a call ran on a newer version than configured
@@ -310,6 +320,15 @@ impl GraphClient {
         };
         let status = response.status();
         self.usage.observe(response.headers());
+        if let Some(date) = response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok())
+            && let Ok(mut offset) = self.clock_offset.lock()
+        {
+            *offset = Some(date.with_timezone(&chrono::Utc) - chrono::Utc::now());
+        }
         if let Some(warning) = response.headers().get("x-ad-api-version-warning") {
             // Meta served a version that has ended on this call's clock from a newer one.
             let clock = super::versions::Clock::of_path(call.path);

@@ -61,6 +61,16 @@ impl Printer {
                     }
                 }
             }
+            (false, Format::Ics) => match report.ics() {
+                Some(calendar) => {
+                    let mut out = std::io::stdout().lock();
+                    ignore_closed_pipe(
+                        out.write_all(calendar.as_bytes())
+                            .and_then(|()| out.flush()),
+                    )?;
+                }
+                None => report.show(self),
+            },
             (false, Format::Table) => report.show(self),
         }
         Ok(report.exit())
@@ -167,6 +177,11 @@ pub trait Report: Serialize {
         Exit::Success
     }
 
+    /// An RFC 5545 calendar, for reports that offer `--format ics`.
+    fn ics(&self) -> Option<String> {
+        None
+    }
+
     /// The rows of `--format csv`, for reports that offer it.
     fn csv(&self, _out: &mut csv::Writer<std::io::StdoutLock<'static>>) -> csv::Result<()> {
         Ok(())
@@ -174,12 +189,14 @@ pub trait Report: Serialize {
 }
 
 /// How a command that offers `--format` renders its report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
     #[default]
     Table,
     Json,
     Csv,
+    /// An RFC 5545 calendar.
+    Ics,
 }
 
 /// `{"error": {"exit_code", "kind", "message"}}` on stdout, for `--json` runs
@@ -220,7 +237,10 @@ where
     S: Into<comfy_table::Cell>,
 {
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+        .set_header(header);
     table
 }
 

@@ -60,6 +60,28 @@ struct AuditRow {
     created_at: DateTime<Utc>,
 }
 
+impl AuditRow {
+    fn into_record(self) -> AuditRecord {
+        AuditRecord {
+            entry: AuditEntry {
+                tenant_id: self.tenant_id,
+                action: self.action,
+                actor: self.actor,
+                detail: self.detail.0,
+            },
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// Which audit entries `log` shows.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub tenant_id: Option<i32>,
+    pub action: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+}
+
 impl Store {
     /// Appends an entry that goes with no connection change of its own.
     pub async fn append_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -72,22 +94,51 @@ impl Store {
         })
     }
 
+    /// Audit entries newest first, filtered, at most `limit`.
+    pub async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        let mut sql = String::from(
+            "SELECT tenant_id, action, actor, detail, created_at FROM meta_audit_log WHERE 1 = 1",
+        );
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        if filter.tenant_id.is_some() {
+            sql.push_str(&format!(" AND tenant_id = ${}", next()));
+        }
+        if filter.action.is_some() {
+            sql.push_str(&format!(" AND action = ${}", next()));
+        }
+        if filter.since.is_some() {
+            sql.push_str(&format!(" AND created_at >= ${}", next()));
+        }
+        sql.push_str(&format!(" ORDER BY id DESC LIMIT {limit}"));
+        let rows: Vec<AuditRow> = with_pool!(self, pool => {
+            let mut query = sqlx::query_as(&sql);
+            if let Some(tenant_id) = filter.tenant_id {
+                query = query.bind(tenant_id);
+            }
+            if let Some(action) = &filter.action {
+                query = query.bind(action);
+            }
+            if let Some(since) = filter.since {
+                query = query.bind(since);
+            }
+            query.fetch_all(pool).await
+        })?;
+        Ok(rows.into_iter().map(AuditRow::into_record).collect())
+    }
+
     /// A tenant's audit entries, oldest first.
     pub async fn audit_log(&self, tenant_id: i32) -> Result<Vec<AuditRecord>, StoreError> {
         const SQL: &str = "SELECT tenant_id, action, actor, detail, created_at FROM meta_audit_log WHERE tenant_id = $1 ORDER BY id";
         let rows: Vec<AuditRow> =
             with_pool!(self, pool => sqlx::query_as(SQL).bind(tenant_id).fetch_all(pool).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditRecord {
-                entry: AuditEntry {
-                    tenant_id: r.tenant_id,
-                    action: r.action,
-                    actor: r.actor,
-                    detail: r.detail.0,
-                },
-                created_at: r.created_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(AuditRow::into_record).collect())
     }
 }

@@ -42,6 +42,7 @@ mod migrations;
 mod model;
 mod tenants;
 
+pub use audit_log::AuditFilter;
 pub use migrations::{MigrationInfo, MigrationStatus};
 pub use model::{
     AuditEntry, AuditRecord, Connection, ConnectionInfo, NewConnection, Selection, StoredAs,

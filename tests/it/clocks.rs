@@ -150,3 +150,213 @@ async fn error_2635_names_the_fix() {
         .await;
     assert_eq!(json.json()["error"]["kind"], "meta_version_ended");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_the_setup_without_sending_any_tenant_token() {
+    let (s, _) = connected().await;
+    let port = crate::support::free_port();
+    let cli = s.cli.clone().env(
+        "META_REDIRECT_URI",
+        &format!("http://localhost:{port}/callback"),
+    );
+    let before = s.fake.world().requests.len();
+    let run = cli.run_async(&["--json", "doctor"]).await;
+    run.assert_code(0);
+    let checks = run.json()["checks"].clone();
+    let status = |name: &str| {
+        checks
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} check in {checks}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for name in [
+        "settings",
+        "meta_app",
+        "clock",
+        "database",
+        "keys",
+        "graph_version",
+        "marketing_version",
+    ] {
+        assert_eq!(status(name), "ok", "{name}: {checks}");
+    }
+    assert_eq!(
+        status("redirect_uri"),
+        "warn",
+        "localhost works only in development mode"
+    );
+    // Only the app's own credentials went to Meta.
+    let requests: Vec<String> = s.fake.world().requests[before..].to_vec();
+    assert_eq!(
+        requests,
+        vec!["GET /v27.0/oauth/access_token", "GET /v27.0/debug_token"],
+        "{requests:?}"
+    );
+
+    // A wrong secret, a port in use, a missing key, an ended version: each fails.
+    let _squatter = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let home = s.cli.home.join("crm-meta");
+    std::fs::rename(home.join("keys"), s.cli.home.join("keys-away")).unwrap();
+    let run = cli
+        .clone()
+        .env("META_APP_SECRET", "wrongsecret")
+        .env("META_GRAPH_API_VERSION", "v24.0")
+        .run_async(&["--json", "doctor"])
+        .await;
+    run.assert_code(3);
+    let checks = run.json()["checks"].clone();
+    let failed: Vec<&str> = checks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        failed,
+        vec!["meta_app", "redirect_uri", "keys", "marketing_version"],
+        "{checks}"
+    );
+    assert!(
+        checks
+            .to_string()
+            .contains("Set META_GRAPH_API_VERSION=v27.0")
+    );
+    assert!(!run.stdout.contains("wrongsecret"), "the secret leaked");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deadlines_list_every_clock_soonest_first_and_publish_a_stable_calendar() {
+    let (s, _) = connected().await;
+    let cli = s.cli.clone().env("META_GRAPH_API_VERSION", "v25.0");
+    let run = cli
+        .run_async(&["--json", "deadlines", "--within", "120"])
+        .await;
+    run.assert_code(0);
+    let deadlines = run.json()["deadlines"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = deadlines
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"token_expiry"), "{kinds:?}");
+    assert!(kinds.contains(&"data_access_expiry"), "{kinds:?}");
+    // Marketing API v25.0 ends on 2027-02-23: listed while that is ahead and within the window.
+    let end = chrono::NaiveDate::from_ymd_opt(2027, 2, 23).unwrap();
+    let marketing_ends = end > today() && end <= today() + chrono::Duration::days(120);
+    assert_eq!(
+        kinds.contains(&"marketing_version_end"),
+        marketing_ends,
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.contains(&"graph_version_end"),
+        "Graph's v25.0 ends in 2028"
+    );
+    let dates: Vec<&str> = deadlines
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort();
+    assert_eq!(dates, sorted, "soonest first");
+    let token = deadlines
+        .iter()
+        .find(|d| d["kind"] == "token_expiry")
+        .unwrap();
+    assert_eq!(token["tenant_id"], 7);
+    assert!(
+        token["command"]
+            .as_str()
+            .unwrap()
+            .contains("crm-meta refresh --tenant 7")
+    );
+
+    // No key needed: the store alone answers.
+    let home = s.cli.home.join("crm-meta");
+    std::fs::rename(home.join("keys"), s.cli.home.join("keys-away")).unwrap();
+    let ics = cli
+        .run_async(&["deadlines", "--within", "120", "--format", "ics"])
+        .await;
+    ics.assert_code(0);
+    assert!(
+        ics.stdout.starts_with("BEGIN:VCALENDAR\r\n"),
+        "{}",
+        ics.stdout
+    );
+    assert!(ics.stdout.ends_with("END:VCALENDAR\r\n"));
+    for line in ics.stdout.split("\r\n") {
+        assert!(line.len() <= 75, "an unfolded line: {line:?}");
+        assert!(!line.contains('\n'), "a bare LF: {line:?}");
+    }
+    assert_eq!(ics.stdout.matches("BEGIN:VEVENT").count(), deadlines.len());
+    let uids = |text: &str| -> Vec<String> {
+        text.replace("\r\n ", "")
+            .split("\r\n")
+            .filter(|l| l.starts_with("UID:"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let again = cli
+        .run_async(&["deadlines", "--within", "120", "--format", "ics"])
+        .await;
+    assert_eq!(
+        uids(&ics.stdout),
+        uids(&again.stdout),
+        "UIDs are stable across runs"
+    );
+    assert!(uids(&ics.stdout).contains(&"UID:token-expiry-tenant-7@crm-meta".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_shows_the_audit_log_newest_first_with_filters_and_no_key() {
+    let (s, _) = connected().await;
+    s.cli
+        .run_async(&["--yes", "disconnect", "--tenant", "7", "--keep-remote"])
+        .await
+        .assert_code(0);
+    let home = s.cli.home.join("crm-meta");
+    std::fs::rename(home.join("keys"), s.cli.home.join("keys-away")).unwrap();
+    let run = s.cli.run_async(&["--json", "log"]).await;
+    run.assert_code(0);
+    let entries = run.json()["entries"].as_array().unwrap().clone();
+    let actions: Vec<&str> = entries
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, vec!["disconnect", "connect"], "newest first");
+    let connect = &entries[1];
+    assert_eq!(connect["tenant_id"], 7);
+    assert!(
+        connect["token_fingerprint"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+    assert!(connect["at"].as_str().is_some() && connect["actor"].as_str().is_some());
+
+    let only = |args: &[&str]| {
+        let mut all = vec!["--json", "log"];
+        all.extend_from_slice(args);
+        let run = s.cli.run(&all);
+        run.assert_code(0);
+        run.json()["entries"].as_array().unwrap().len()
+    };
+    assert_eq!(only(&["--action", "connect"]), 1);
+    assert_eq!(only(&["--tenant", "7", "--limit", "1"]), 1);
+    assert_eq!(only(&["--tenant", "8"]), 0);
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    assert_eq!(only(&["--since", &tomorrow]), 0);
+    assert_eq!(only(&["--since", "2020-01-01"]), 2);
+    let bad = s.cli.run(&["log", "--since", "yesterday"]);
+    bad.assert_code(2);
+    let table = s.cli.run(&["log"]);
+    table.assert_code(0);
+    assert!(table.stdout.contains("disconnect") && table.stdout.contains("sha256:"));
+}

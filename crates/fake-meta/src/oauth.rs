@@ -144,6 +144,25 @@ pub(crate) fn access_token(w: &mut World, params: &[(String, String)]) -> Answer
     if param(params, "client_secret") != Some(w.app_secret.as_str()) {
         return Answer::error(400, 1, None, "Error validating client secret.");
     }
+    if param(params, "grant_type") == Some("client_credentials") {
+        // An app access token, as Meta gives for client credentials.
+        let token = format!("{}|{}", w.app_id, crate::world::random_string("app", 27));
+        w.tokens.insert(
+            token.clone(),
+            crate::world::Token {
+                user_id: String::new(),
+                app_id: w.app_id.clone(),
+                kind: "APP",
+                expires_at: 0,
+                data_access_expires_at: 0,
+                issued_at: now(),
+                scopes: Vec::new(),
+                valid: true,
+                long_lived: true,
+            },
+        );
+        return Answer::ok(json!({ "access_token": token, "token_type": "bearer" }));
+    }
     if param(params, "grant_type") == Some("fb_exchange_token") {
         let Some(old) = param(params, "fb_exchange_token")
             .and_then(|t| w.tokens.get(t))
