@@ -9,7 +9,8 @@
 //! through a tenant's life: add it, connect it through the OAuth dialog (this
 //! program plays the browser and follows the redirect to crm-meta's loopback
 //! listener), list it, check it live, list its ad accounts, audit every
-//! token, and show the keys that encrypt them. Each command is printed before
+//! token, show what will break and when, read the audit log, show the keys
+//! that encrypt the tokens, and check the whole setup. Each command is printed before
 //! its output. Nothing outside the temporary directory is touched.
 //!
 //! `CRM_META_BIN` runs a given binary instead of building one with cargo.
@@ -76,7 +77,10 @@ async fn main() -> Result<(), Box<dyn Error>> {
         &["test-connection", "--tenant", "7"],
         &["list-accounts", "--tenant", "7"],
         &["audit"],
+        &["deadlines"],
+        &["log", "--limit", "5"],
         &["keys", "list"],
+        &["doctor"],
     ];
     let mut failed = Vec::new();
     for step in steps {

@@ -28,7 +28,10 @@ fn the_tour_runs_every_step_of_the_main_job() {
         "$ crm-meta test-connection --tenant 7",
         "$ crm-meta list-accounts --tenant 7",
         "$ crm-meta audit",
+        "$ crm-meta deadlines",
+        "$ crm-meta log --limit 5",
         "$ crm-meta keys list",
+        "$ crm-meta doctor",
         "every command succeeded",
     ] {
         assert!(stdout.contains(step), "{step} missing:\n{stdout}");
