@@ -1,6 +1,7 @@
 //! import and audit of 10,000 tenants against the fake Meta with 50 ms of
-//! latency per HTTP request, on the embedded store, then `tenants list` and
-//! `keys rotate` of all their tokens. Prints medians, HTTP requests and peak
+//! latency per HTTP request, on the embedded store, then `tenants list`,
+//! `keys rotate` of all their tokens, `deadlines` and `log` (over the audit
+//! log all that wrote). Prints medians, HTTP requests and peak
 //! memory; then an audit under a rate budget below what it needs, which must
 //! still end with every tenant's true status.
 //!
@@ -219,6 +220,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, args) in [
         ("tenants list", &["--json", "tenants", "list"][..]),
         ("keys rotate", &["--json", "keys", "rotate"][..]),
+        ("deadlines", &["--json", "deadlines"][..]),
+        ("log", &["--json", "log"][..]),
+        ("log --limit 10000", &["--json", "log", "--limit", "10000"][..]),
     ] {
         let mut times = Vec::new();
         let mut peak = 0;
@@ -237,6 +241,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             median(times).as_secs_f64() * 1000.0,
             peak as f64 / 1024.0
         );
+    }
+
+    {
+        let path = home.path().join("crm-meta.db");
+        let store =
+            crm_meta::store::Store::open(&crm_meta::settings::DatabaseTarget::Sqlite { path })
+                .await?;
+        if let crm_meta::store::Store::Sqlite(pool) = &store {
+            let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meta_audit_log")
+                .fetch_one(pool)
+                .await?;
+            println!("  (the audit log now holds {rows} rows)");
+        }
+        store.close().await;
     }
 
     // A budget of 4,000 calls per 2 s window: the audit needs 10,000.
