@@ -44,31 +44,22 @@ struct DeadlinesReport {
 pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
     let version = ctx.settings.graph_version()?;
     let target = ctx.database()?;
-    let store = ctx.store(&target).await?;
-    let tenants = store.tenants().await?;
-    let connections = store.connection_infos().await?;
-    store.close().await;
-
     let now = Utc::now();
     let horizon = now + Duration::days(i64::from(args.within));
-    let name = |id: i32| {
-        tenants
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.name.clone())
-            .unwrap_or_default()
-    };
+    let store = ctx.store(&target).await?;
+    let expiries = store.expiries(horizon).await?;
+    store.close().await;
+
     let mut deadlines = Vec::new();
-    for c in &connections {
-        let id = c.tenant_id;
-        if let Some(at) = c.expires_at {
+    for e in &expiries {
+        let (id, name) = (e.tenant_id, &e.name);
+        if let Some(at) = e.expires_at {
             deadlines.push(Deadline {
                 date: at,
                 kind: Kind::TokenExpiry,
                 tenant_id: Some(id),
                 what: format!(
-                    "the Meta token of tenant {id} ({}) expires: the CRM loses its Meta access",
-                    name(id)
+                    "the Meta token of tenant {id} ({name}) expires: the CRM loses its Meta access"
                 ),
                 command: format!(
                     "crm-meta refresh --tenant {id} (or crm-meta connect --tenant {id} if Meta will not extend it)"
@@ -76,14 +67,13 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
                 uid: format!("token-expiry-tenant-{id}@crm-meta"),
             });
         }
-        if let Some(at) = c.data_access_expires_at {
+        if let Some(at) = e.data_access_expires_at {
             deadlines.push(Deadline {
                 date: at,
                 kind: Kind::DataAccessExpiry,
                 tenant_id: Some(id),
                 what: format!(
-                    "data access of tenant {id} ({}) ends: Meta stops returning its data until the user consents again",
-                    name(id)
+                    "data access of tenant {id} ({name}) ends: Meta stops returning its data until the user consents again"
                 ),
                 command: format!("crm-meta connect --tenant {id}"),
                 uid: format!("data-access-expiry-tenant-{id}@crm-meta"),

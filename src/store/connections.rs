@@ -8,7 +8,7 @@ use sqlx::types::Json;
 
 use super::model::{CONNECTION_COLUMNS, ConnectionRow};
 use super::{
-    AuditEntry, Connection, ConnectionInfo, NewConnection, Store, StoreError, StoredAs,
+    AuditEntry, Connection, ConnectionInfo, Expiry, NewConnection, Store, StoreError, StoredAs,
     StoredToken, Upserted, placeholders, unknown_tenant_on_fk,
 };
 use crate::crypto::SealedToken;
@@ -386,6 +386,19 @@ impl Store {
             tx.commit().await?;
             Ok(changed)
         })
+    }
+
+    /// Every connection's token and data-access expiry, with its tenant's
+    /// name, expiring no later than `until` (nothing heavier: `deadlines`
+    /// reads thousands).
+    pub async fn expiries(
+        &self,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<Expiry>, StoreError> {
+        const SQL: &str = "SELECT m.tenant_id, t.name, m.expires_at, m.data_access_expires_at \
+             FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
+             WHERE m.expires_at <= $1 OR m.data_access_expires_at <= $1 ORDER BY m.tenant_id";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).bind(until).fetch_all(pool).await)?)
     }
 
     /// Every connection's tenant and Meta user (nothing heavier).

@@ -45,8 +45,8 @@ mod tenants;
 pub use audit_log::AuditFilter;
 pub use migrations::{MigrationInfo, MigrationStatus};
 pub use model::{
-    AuditEntry, AuditRecord, Connection, ConnectionInfo, NewConnection, Selection, StoredAs,
-    StoredToken, Tenant, Upserted,
+    AuditEntry, AuditRecord, Connection, ConnectionInfo, Expiry, NewConnection, Selection,
+    StoredAs, StoredToken, Tenant, Upserted,
 };
 
 /// How long to wait for a database server to accept a connection.

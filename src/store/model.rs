@@ -198,3 +198,12 @@ impl ConnectionRow {
         })
     }
 }
+
+/// When a tenant's token and its data access expire.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Expiry {
+    pub tenant_id: i32,
+    pub name: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub data_access_expires_at: Option<DateTime<Utc>>,
+}
