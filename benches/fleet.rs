@@ -222,7 +222,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("keys rotate", &["--json", "keys", "rotate"][..]),
         ("deadlines", &["--json", "deadlines"][..]),
         ("log", &["--json", "log"][..]),
-        ("log --limit 10000", &["--json", "log", "--limit", "10000"][..]),
+        (
+            "log --limit 10000",
+            &["--json", "log", "--limit", "10000"][..],
+        ),
     ] {
         let mut times = Vec::new();
         let mut peak = 0;

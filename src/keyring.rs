@@ -39,8 +39,8 @@ pub struct KeySettings {
     pub current: Option<(TokenKey, &'static str)>,
     /// `CRM_META_TOKEN_KEYS_PREVIOUS` (or `_FILE`) and `CRM_META_TOKEN_KEY_OLD`.
     pub previous: Vec<(TokenKey, &'static str)>,
-    /// The embedded store's home (`CRM_META_HOME`); `None` on PostgreSQL.
-    pub home: Option<PathBuf>,
+    /// The embedded store's key directory; `None` on PostgreSQL.
+    pub home: Option<KeyDir>,
 }
 
 impl KeySettings {
@@ -72,12 +72,6 @@ pub struct HeldKey {
     pub path: Option<PathBuf>,
 }
 
-/// The embedded store's key directory.
-#[derive(Debug, Clone)]
-pub struct KeyDir {
-    home: PathBuf,
-}
-
 /// What the key directory holds.
 #[derive(Debug, Default)]
 pub struct DiskKeys {
@@ -86,16 +80,46 @@ pub struct DiskKeys {
     pub current_id: Option<String>,
 }
 
+/// The embedded store's key directory, and the single key file of 0.1.0.
+#[derive(Debug, Clone)]
+pub struct KeyDir {
+    keys: PathBuf,
+    legacy: PathBuf,
+}
+
 impl KeyDir {
-    pub fn new(home: &Path) -> Self {
+    /// The keys of the database at `database` under the home `home`: the
+    /// default database keeps them in `$CRM_META_HOME/keys`; any other
+    /// SQLite file beside itself (`<file>.keys`), so that two databases never
+    /// share, or prune, each other's keys. `$CRM_META_HOME/token.key`, the
+    /// one key of 0.1.0, is read by every embedded database and never pruned.
+    pub fn for_database(home: &Path, database: &Path) -> Self {
+        let keys = if database == home.join("crm-meta.db") {
+            home.join("keys")
+        } else {
+            let mut name = database.as_os_str().to_owned();
+            name.push(".keys");
+            PathBuf::from(name)
+        };
         Self {
-            home: home.to_owned(),
+            keys,
+            legacy: home.join(LEGACY_KEY_FILE),
         }
     }
 
-    /// `$CRM_META_HOME/keys`.
+    /// The keys of the default database of `home`.
+    pub fn new(home: &Path) -> Self {
+        Self::for_database(home, &home.join("crm-meta.db"))
+    }
+
+    /// Where the key files live.
     pub fn path(&self) -> PathBuf {
-        self.home.join("keys")
+        self.keys.clone()
+    }
+
+    /// Whether `held` is 0.1.0's shared key file, which prune leaves alone.
+    pub fn is_legacy(&self, held: &HeldKey) -> bool {
+        held.path.as_deref() == Some(self.legacy.as_path())
     }
 
     fn key_path(&self, id: &str) -> PathBuf {
@@ -116,7 +140,7 @@ impl KeyDir {
     /// Reads every key file and the current marker.
     pub fn read(&self) -> Result<DiskKeys, ConfigError> {
         let mut disk = DiskKeys::default();
-        let legacy = self.home.join(LEGACY_KEY_FILE);
+        let legacy = self.legacy.clone();
         if legacy.exists() {
             disk.keys.push(HeldKey {
                 key: TokenKey::load_file(&legacy)
@@ -216,6 +240,18 @@ impl KeyDir {
         }
     }
 
+    /// An exclusive lock on this directory's rotations, held until dropped.
+    pub fn lock_rotation(&self) -> std::io::Result<std::fs::File> {
+        crate::crypto::create_private_dir(&self.keys)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(self.keys.join(".rotate.lock"))?;
+        file.lock()?;
+        Ok(file)
+    }
+
     /// Deletes a key file durably.
     pub fn forget(&self, held: &HeldKey) -> std::io::Result<()> {
         if let Some(path) = &held.path {
@@ -244,12 +280,12 @@ impl Inventory {
         let mut inventory = Self {
             current: settings.current.as_ref().map(|(k, _)| k.id().to_owned()),
             held: Vec::new(),
-            dir: settings.home.as_deref().map(KeyDir::new),
+            dir: settings.home.clone(),
         };
         if let Some(dir) = &inventory.dir {
             // A key on disk is listed by its file, which outlives any variable.
             let disk = dir.read()?;
-            let legacy = dir.home.join(LEGACY_KEY_FILE);
+            let legacy = dir.legacy.clone();
             let marked = disk.current_id.clone().or_else(|| {
                 disk.keys
                     .iter()
@@ -468,7 +504,7 @@ mod tests {
 
     fn home_settings(home: &Path) -> KeySettings {
         KeySettings {
-            home: Some(home.to_owned()),
+            home: Some(KeyDir::new(home)),
             ..KeySettings::default()
         }
     }

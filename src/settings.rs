@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 
 use crate::crypto::{KeyError, TokenKey};
-use crate::keyring::KeySettings;
+use crate::keyring::{KeyDir, KeySettings};
 
 /// A setting that is missing or malformed. Always names the variable and the fix.
 #[derive(Debug, thiserror::Error)]
@@ -248,7 +248,7 @@ impl Settings {
             previous.push((key, "CRM_META_TOKEN_KEY_OLD"));
         }
         let home = match database {
-            DatabaseTarget::Sqlite { .. } => Some(self.home()?),
+            DatabaseTarget::Sqlite { path } => Some(KeyDir::for_database(&self.home()?, path)),
             DatabaseTarget::Postgres { .. } => None,
         };
         Ok(KeySettings {

@@ -1,7 +1,8 @@
 //! `crm-meta deadlines [--within DAYS] [--format table|json|ics]`: every
 //! upcoming date that will break something, soonest first: each tenant's
 //! token expiry and data-access expiry, and the configured version's end on
-//! each clock, with the command that prevents it. Reads only the store.
+//! each clock, with the command that prevents it; dates already past stay
+//! on the list, marked overdue. Reads only the store.
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
@@ -29,6 +30,8 @@ struct Deadline {
     tenant_id: Option<i32>,
     what: String,
     command: String,
+    /// Already past: it has broken, and the command mends it.
+    overdue: bool,
     /// Stable across runs, so a subscribed calendar updates the event.
     #[serde(skip)]
     uid: String,
@@ -64,6 +67,7 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
                 command: format!(
                     "crm-meta refresh --tenant {id} (or crm-meta connect --tenant {id} if Meta will not extend it)"
                 ),
+                overdue: at < now,
                 uid: format!("token-expiry-tenant-{id}@crm-meta"),
             });
         }
@@ -76,6 +80,7 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
                     "data access of tenant {id} ({name}) ends: Meta stops returning its data until the user consents again"
                 ),
                 command: format!("crm-meta connect --tenant {id}"),
+                overdue: at < now,
                 uid: format!("data-access-expiry-tenant-{id}@crm-meta"),
             });
         }
@@ -86,8 +91,10 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
                 Clock::Graph => (Kind::GraphVersionEnd, "graph"),
                 Clock::Marketing => (Kind::MarketingVersionEnd, "marketing"),
             };
+            let date = day.and_time(NaiveTime::MIN).and_utc();
             deadlines.push(Deadline {
-                date: day.and_time(NaiveTime::MIN).and_utc(),
+                date,
+                overdue: date < now,
                 kind,
                 tenant_id: None,
                 what: format!(
@@ -100,7 +107,8 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
             });
         }
     }
-    deadlines.retain(|d| d.date >= now && d.date <= horizon);
+    // Past dates stay, marked overdue: they have already broken something.
+    deadlines.retain(|d| d.date <= horizon);
     deadlines.sort_by(|a, b| a.date.cmp(&b.date).then(a.tenant_id.cmp(&b.tenant_id)));
     ctx.printer
         .finish_as(args.format.into(), &DeadlinesReport { deadlines, now })
@@ -114,8 +122,9 @@ impl Report for DeadlinesReport {
         }
         let mut table = new_table(["DATE", "TENANT", "WHAT", "TO PREVENT IT"]);
         for d in &self.deadlines {
+            let overdue = if d.overdue { " OVERDUE" } else { "" };
             table.add_row([
-                date_with_distance(Some(d.date), self.now),
+                format!("{}{overdue}", date_with_distance(Some(d.date), self.now)),
                 d.tenant_id
                     .map(|t| t.to_string())
                     .unwrap_or_else(|| "all".into()),

@@ -12,7 +12,7 @@ use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
 use crate::graph::versions::Clock;
 use crate::output::{Printer, Report};
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, Expected, StoreError};
 
 pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
@@ -28,11 +28,11 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
         None => None,
     };
     let store = ctx.store(&target).await?;
-    let (info, stored_as, token) = match keys {
+    let (info, stored_as, token, keyring) = match keys {
         Some(keys) => {
             let keyring = ctx.keyring(&store, keys).await?;
             let c = ctx.connection(&store, &keyring, tenant_id).await?;
-            (c.info, c.stored_as, Some(c.access_token))
+            (c.info, c.stored_as, Some(c.access_token), Some(keyring))
         }
         None => {
             store.require_tenant(tenant_id).await?;
@@ -40,7 +40,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
                 .connection_sealed(tenant_id)
                 .await?
                 .ok_or(crate::error::NotConnected { tenant_id })?;
-            (info, stored_as, None)
+            (info, stored_as, None, None)
         }
     };
     let meta_user = info.meta_user_id.clone();
@@ -100,16 +100,8 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
         "token_fingerprint": token.as_ref().map(fingerprint),
         "invalidated_tenants": invalidated,
     });
-    // Deletes only the token that was read (and revoked): a connection that
-    // a concurrent connect put in its place stays.
-    store
-        .delete_connection(
-            tenant_id,
-            &stored_as,
-            &AuditEntry::new(tenant_id, "disconnect", detail),
-        )
-        .await
-        .context("deleting the stored token")?;
+    // Meta has revoked the user's app: the tenants sharing that user are
+    // cut off whatever happens to this tenant's row.
     if !invalidated.is_empty() {
         let reason = |other: i32| {
             AuditEntry::new(
@@ -119,6 +111,30 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
             )
         };
         store.mark_invalid(&invalidated, Utc::now(), reason).await?;
+    }
+    // Deletes only the token that was read (and revoked): a connection that
+    // a concurrent connect put in its place stays. Re-encryption by a key
+    // rotation meanwhile is no change: the token itself is compared.
+    let expected = match (&token, &keyring) {
+        (Some(token), Some(keyring)) => Expected::Token(token, keyring),
+        _ => Expected::Stored(&stored_as),
+    };
+    let deleted = store
+        .delete_connection(
+            tenant_id,
+            expected,
+            &AuditEntry::new(tenant_id, "disconnect", detail),
+        )
+        .await;
+    match deleted {
+        Err(changed @ StoreError::ConnectionChanged(_)) if graph.is_some() => {
+            store.close().await;
+            return Err(anyhow::Error::new(changed).context(
+                "the app was revoked at Meta for the token that was read, but the connection was replaced meanwhile; \
+                 run `crm-meta test-connection --tenant N` to see whether the new token still works",
+            ));
+        }
+        other => other.context("deleting the stored token")?,
     }
     store.close().await;
 

@@ -212,13 +212,10 @@ fn redirect_uri(uri: &str) -> Check {
                 e.to_string(),
                 "Use http://localhost:PORT/callback (development mode) or an https:// relay page (Live apps).",
             ),
-            Ok(target) => match std::net::TcpListener::bind(target.addr) {
-                Err(e) => Check::fail(
+            Ok(target) => match loopback_ports_free(&target) {
+                Err((addr, e)) => Check::fail(
                     NAME,
-                    format!(
-                        "{} is in use ({e}): connect could not listen there",
-                        target.addr
-                    ),
+                    format!("{addr} is in use ({e}): connect could not listen there"),
                     "Stop what holds the port, or register another port on the Meta app and set META_REDIRECT_URI.",
                 ),
                 Ok(_) => Check::warn(
@@ -236,6 +233,21 @@ fn redirect_uri(uri: &str) -> Check {
             "Use an https:// relay page or http://localhost:PORT/callback.",
         ),
     }
+}
+
+/// Binds what connect would bind: the address, and for `localhost` also [::1]
+/// where the machine has IPv6 loopback.
+fn loopback_ports_free(
+    target: &crate::oauth::loopback::LoopbackTarget,
+) -> Result<(), (std::net::SocketAddr, std::io::Error)> {
+    let _v4 = std::net::TcpListener::bind(target.addr).map_err(|e| (target.addr, e))?;
+    if let Some(also) = target.also {
+        match std::net::TcpListener::bind(also) {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err((also, e)),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The database reachable with every migration applied, and every key the

@@ -186,6 +186,15 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
         return ctx.printer.finish(&report);
     }
 
+    // One rotation at a time per key directory: a second one waits, so it
+    // never prunes the key the first has just made current.
+    let _rotating = match &inventory.dir {
+        Some(dir) => Some(
+            dir.lock_rotation()
+                .map_err(|e| cannot_save(dir.path(), e))?,
+        ),
+        None => None,
+    };
     if let Some(dir) = &inventory.dir {
         dir.save(&new_key).map_err(|e| cannot_save(dir.path(), e))?;
         crash_point("key_saved");
@@ -203,7 +212,8 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
             crash_point("batch");
         }
         let usage = store.key_ids().await?;
-        if usage.iter().all(|(id, _)| id == keyring.current_key_id()) {
+        let writes_under = keyring.write_key()?.id().to_owned();
+        if usage.iter().all(|(id, _)| *id == writes_under) {
             break;
         }
     }
@@ -214,12 +224,27 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
         let dir = keyring.dir().cloned();
         let forgotten = store
             .with_writes_held(|usage| -> std::io::Result<()> {
+                // Whatever the directory marks current now is kept too.
+                let marked = dir
+                    .as_ref()
+                    .and_then(|d| d.read().ok())
+                    .and_then(|disk| disk.current_id);
                 for held in keyring.held() {
                     let id = held.key.id();
-                    if id == current || usage.iter().any(|(used, _)| used == id) {
+                    if id == current
+                        || marked.as_deref() == Some(id)
+                        || usage.iter().any(|(used, _)| used == id)
+                    {
                         continue;
                     }
                     match (&held.path, &dir) {
+                        // 0.1.0's single key file may serve other databases.
+                        (Some(_), Some(dir)) if dir.is_legacy(held) => {
+                            unused_variables.push(format!(
+                                "{id} ({}; kept: other databases may use it)",
+                                held.source
+                            ));
+                        }
                         (Some(_), Some(dir)) => {
                             crash_point("prune");
                             dir.forget(held)?;

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, stream};
 use serde::Serialize;
 use serde_json::json;
 
@@ -17,7 +17,7 @@ use crate::fleet;
 use crate::graph::versions::Clock;
 use crate::graph::{GraphClient, GraphError};
 use crate::output::{Printer, Report, date_with_distance, new_table};
-use crate::store::{AuditEntry, Connection, Store};
+use crate::store::{AuditEntry, Connection, Refreshed as Written, Store};
 use crate::token::{DEFAULT_WARNING_DAYS, TokenStatus};
 
 /// Exchanges in flight at once (each is one Graph call).
@@ -97,7 +97,9 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
                 .collect::<Vec<_>>()
         },
         async |judged| {
-            let settled: Vec<Row> = stream::iter(judged)
+            // Every exchange in flight finishes (a token swapped at Meta
+            // is stored) before an error of one of them ends the run.
+            let settled: Vec<Result<Row>> = stream::iter(judged)
                 .map(|(i, assessment)| {
                     refresh_one(
                         &store,
@@ -110,9 +112,11 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
                     )
                 })
                 .buffer_unordered(CONCURRENCY)
-                .try_collect()
-                .await?;
-            rows.extend(settled);
+                .collect()
+                .await;
+            for row in settled {
+                rows.push(row?);
+            }
             Ok::<_, anyhow::Error>(())
         },
     )
@@ -229,12 +233,22 @@ async fn refresh_one(
                 command: None,
             },
             Err(Refused::Meta(e)) => needs(e.to_string()),
+            Err(Refused::Replaced) => Row {
+                tenant_id,
+                result: Outcome::Unchanged,
+                expires_at_before: before,
+                expires_at: before,
+                reason: Some("the connection was replaced while refreshing; nothing stored".into()),
+                command: None,
+            },
         })
 }
 
 enum Refused {
     /// Meta answered with an expiry no later than the stored one.
     NotLater(Option<DateTime<Utc>>),
+    /// A connect replaced the connection meanwhile: its new token needs nothing.
+    Replaced,
     Meta(GraphError),
 }
 
@@ -281,17 +295,17 @@ async fn extend(
         .store_refreshed_token(
             cipher,
             tenant_id,
-            &connection.stored_as,
+            &connection.access_token,
             &grant.access_token,
             expires_at,
             None,
             &audit,
         )
         .await?;
-    Ok(if stored {
-        Ok(expires_at)
-    } else {
-        Err(Refused::NotLater(connection.info.expires_at))
+    Ok(match stored {
+        Written::Stored => Ok(expires_at),
+        Written::NotLater => Err(Refused::NotLater(connection.info.expires_at)),
+        Written::Replaced => Err(Refused::Replaced),
     })
 }
 

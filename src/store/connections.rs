@@ -3,7 +3,7 @@
 //! the ciphertext that was read, so a concurrent writer's token survives.
 
 use chrono::{DateTime, Utc};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use sqlx::types::Json;
 
 use super::model::{CONNECTION_COLUMNS, ConnectionRow};
@@ -82,6 +82,55 @@ macro_rules! bind_connection {
             .bind($conn.checked.map(|_| $now))
             .bind($conn.checked.map(TokenStatus::as_str))
     };
+}
+
+/// Which stored token a compare-and-swap write expects to find.
+pub enum Expected<'a> {
+    /// The ciphertext that was read; needs no key.
+    Stored(&'a StoredAs),
+    /// The token itself, under whatever key seals it now: a re-encryption
+    /// by `keys rotate` is not a change.
+    Token(&'a SecretString, &'a Keyring),
+}
+
+/// What [`Store::store_refreshed_token`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refreshed {
+    Stored,
+    /// The stored expiry is already as late: nothing written.
+    NotLater,
+    /// The connection now holds another token: nothing written.
+    Replaced,
+}
+
+/// Inside a write transaction: the row's current ciphertext if it still
+/// holds the token `$expected` names (locked on PostgreSQL), else `None`.
+macro_rules! expected_ciphertext {
+    ($store:expr, $tx:expr, $tenant_id:expr, $expected:expr) => {{
+        let select = match $store {
+            Store::Sqlite(_) => {
+                "SELECT access_token, token_key_id FROM meta_tokens WHERE tenant_id = $1"
+            }
+            Store::Postgres(_) => {
+                "SELECT access_token, token_key_id FROM meta_tokens WHERE tenant_id = $1 FOR UPDATE"
+            }
+        };
+        let row: Option<(String, String)> = sqlx::query_as(select)
+            .bind($tenant_id)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        match (row, $expected) {
+            (None, _) => None,
+            (Some((ciphertext, _)), Expected::Stored(read)) => {
+                (ciphertext == read.ciphertext()).then_some(ciphertext)
+            }
+            (Some((ciphertext, key_id)), Expected::Token(token, keyring)) => {
+                let sealed = SealedToken { ciphertext, key_id };
+                let held = keyring.open($tenant_id, &sealed)?;
+                (held.expose_secret() == token.expose_secret()).then_some(sealed.ciphertext)
+            }
+        }
+    }};
 }
 
 impl Store {
@@ -298,8 +347,8 @@ impl Store {
             for &tenant_id in tenant_ids {
                 sqlx::query(SQL).bind(tenant_id).bind(checked_at).bind(TokenStatus::Invalid.as_str()).execute(&mut *tx).await?;
             }
-            if !entries.is_empty() {
-                insert_audits!(tx, &entries, checked_at);
+            for chunk in entries.chunks(self.rows_per_statement()) {
+                insert_audits!(tx, chunk, checked_at);
             }
             tx.commit().await?;
             Ok(())
@@ -344,21 +393,21 @@ impl Store {
     }
 
     /// Replaces a tenant's token with a refreshed one, with its audit entry,
-    /// in one transaction, only if the row still holds the token `previous`
-    /// names (a `connect` may have replaced it meanwhile) and the new expiry
-    /// is later than the stored one (so a concurrent refresh cannot move it
-    /// back). Returns whether it was stored.
+    /// in one transaction, only if the row still holds `previous` (a
+    /// `connect` may have replaced it meanwhile; a re-encryption by `keys
+    /// rotate` is no change) and the new expiry is later than the stored one
+    /// (so a concurrent refresh cannot move it back).
     #[allow(clippy::too_many_arguments)]
     pub async fn store_refreshed_token(
         &self,
         cipher: &Keyring,
         tenant_id: i32,
-        previous: &StoredAs,
+        previous: &SecretString,
         token: &SecretString,
         expires_at: DateTime<Utc>,
         data_access_expires_at: Option<DateTime<Utc>>,
         audit: &AuditEntry,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Refreshed, StoreError> {
         const UPDATE: &str = "UPDATE meta_tokens SET access_token = $2, token_key_id = $3, expires_at = $4, \
              data_access_expires_at = COALESCE($5, data_access_expires_at), updated_at = $6, last_used_by = $7, \
              last_checked_at = $6, last_check_status = 'ok' \
@@ -366,6 +415,10 @@ impl Store {
         let now = Utc::now();
         with_pool!(self, pool => {
             let mut tx = pool.begin_with(self.begin_write()).await?;
+            let expected = Expected::Token(previous, cipher);
+            let Some(ciphertext) = expected_ciphertext!(self, tx, tenant_id, expected) else {
+                return Ok(Refreshed::Replaced);
+            };
             let sealed = cipher.seal(tenant_id, token)?;
             let changed = sqlx::query(UPDATE)
                 .bind(tenant_id)
@@ -375,26 +428,24 @@ impl Store {
                 .bind(data_access_expires_at)
                 .bind(now)
                 .bind(&audit.actor)
-                .bind(previous.ciphertext())
+                .bind(&ciphertext)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
                 > 0;
-            if changed {
-                insert_audits!(tx, [audit], now);
+            if !changed {
+                return Ok(Refreshed::NotLater);
             }
+            insert_audits!(tx, [audit], now);
             tx.commit().await?;
-            Ok(changed)
+            Ok(Refreshed::Stored)
         })
     }
 
     /// Every connection's token and data-access expiry, with its tenant's
     /// name, expiring no later than `until` (nothing heavier: `deadlines`
     /// reads thousands).
-    pub async fn expiries(
-        &self,
-        until: DateTime<Utc>,
-    ) -> Result<Vec<Expiry>, StoreError> {
+    pub async fn expiries(&self, until: DateTime<Utc>) -> Result<Vec<Expiry>, StoreError> {
         const SQL: &str = "SELECT m.tenant_id, t.name, m.expires_at, m.data_access_expires_at \
              FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
              WHERE m.expires_at <= $1 OR m.data_access_expires_at <= $1 ORDER BY m.tenant_id";
@@ -420,27 +471,26 @@ impl Store {
     }
 
     /// Deletes a tenant's connection and writes its audit entry, in one
-    /// transaction, only if the row still holds the token `stored_as` names:
+    /// transaction, only if the row still holds the token `expected` names:
     /// a connection replaced meanwhile is not the one the caller revoked, so
     /// it stays, and the answer is [`StoreError::ConnectionChanged`].
     pub async fn delete_connection(
         &self,
         tenant_id: i32,
-        stored_as: &StoredAs,
+        expected: Expected<'_>,
         audit: &AuditEntry,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1 AND access_token = $2";
+        const DELETE: &str = "DELETE FROM meta_tokens WHERE tenant_id = $1 AND access_token = $2";
         let now = Utc::now();
-        let deleted: Result<bool, StoreError> = change_with_audit!(
-            self,
-            audit,
-            now,
-            sqlx::query(SQL).bind(tenant_id).bind(&stored_as.0)
-        );
-        if deleted? {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin_with(self.begin_write()).await?;
+            let Some(ciphertext) = expected_ciphertext!(self, tx, tenant_id, expected) else {
+                return Err(StoreError::ConnectionChanged(tenant_id));
+            };
+            sqlx::query(DELETE).bind(tenant_id).bind(&ciphertext).execute(&mut *tx).await?;
+            insert_audits!(tx, [audit], now);
+            tx.commit().await?;
             Ok(())
-        } else {
-            Err(StoreError::ConnectionChanged(tenant_id))
-        }
+        })
     }
 }

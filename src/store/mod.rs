@@ -43,6 +43,7 @@ mod model;
 mod tenants;
 
 pub use audit_log::AuditFilter;
+pub use connections::{Expected, Refreshed};
 pub use migrations::{MigrationInfo, MigrationStatus};
 pub use model::{
     AuditEntry, AuditRecord, Connection, ConnectionInfo, Expiry, NewConnection, Selection,

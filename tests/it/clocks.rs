@@ -360,3 +360,25 @@ async fn log_shows_the_audit_log_newest_first_with_filters_and_no_key() {
     table.assert_code(0);
     assert!(table.stdout.contains("disconnect") && table.stdout.contains("sha256:"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deadlines_keep_what_has_already_broken_marked_overdue() {
+    let (s, _) = connected().await;
+    let db = s.cli.home.join("crm-meta/crm-meta.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE meta_tokens SET expires_at = $1")
+        .bind(chrono::Utc::now() - chrono::Duration::days(2))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let run = s.cli.run_async(&["--json", "deadlines"]).await;
+    run.assert_code(0);
+    let first = run.json()["deadlines"][0].clone();
+    assert_eq!(first["kind"], "token_expiry", "{first}");
+    assert_eq!(first["overdue"], true, "{first}");
+    let table = s.cli.run_async(&["deadlines"]).await;
+    assert!(table.stdout.contains("OVERDUE"), "{}", table.stdout);
+}

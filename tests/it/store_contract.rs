@@ -160,12 +160,20 @@ async fn story(store: Store) {
     let (_, sealed_as) = store.connection_sealed(1).await.unwrap().unwrap();
     assert_eq!(read, sealed_as, "both reads name the same stored token");
     store
-        .delete_connection(1, &read, &AuditEntry::new(1, "disconnect", json!({})))
+        .delete_connection(
+            1,
+            crm_meta::store::Expected::Stored(&read),
+            &AuditEntry::new(1, "disconnect", json!({})),
+        )
         .await
         .unwrap();
     assert!(matches!(
         store
-            .delete_connection(1, &read, &AuditEntry::new(1, "disconnect", json!({})))
+            .delete_connection(
+                1,
+                crm_meta::store::Expected::Stored(&read),
+                &AuditEntry::new(1, "disconnect", json!({})),
+            )
             .await,
         Err(crm_meta::store::StoreError::ConnectionChanged(1))
     ));
@@ -379,8 +387,6 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
         .upsert_connection(&key, &first, &AuditEntry::new(1, "connect", json!({})))
         .await
         .unwrap();
-    // A refresh read this connection…
-    let read_first = store.connection(&key, 1).await.unwrap().unwrap().stored_as;
     // Meanwhile the tenant is reconnected with another Meta user.
     let mut second = connection(1, "new-connection", "u2");
     second.expires_at = Some(Utc::now() + Duration::days(3));
@@ -394,7 +400,7 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
         .store_refreshed_token(
             &key,
             1,
-            &read_first,
+            &secret("old-token"),
             &secret("refreshed-old"),
             later,
             None,
@@ -402,7 +408,7 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
         )
         .await
         .unwrap();
-    assert!(!stored);
+    assert_eq!(stored, crm_meta::store::Refreshed::Replaced);
     assert_eq!(
         store
             .connection(&key, 1)
@@ -413,12 +419,14 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
             .expose_secret(),
         "new-connection"
     );
-    let read_second = store.connection(&key, 1).await.unwrap().unwrap().stored_as;
+    // A key rotation re-encrypts the row meanwhile: the same token, not a change.
+    let rotated = crate::support::cipher(2).with_previous([crate::support::token_key(1)]);
+    store.reseal_batch(&rotated, 0, 10).await.unwrap();
     let stored = store
         .store_refreshed_token(
-            &key,
+            &rotated,
             1,
-            &read_second,
+            &secret("new-connection"),
             &secret("refreshed-new"),
             later,
             None,
@@ -426,10 +434,10 @@ async fn a_refreshed_token_never_overwrites_a_newer_connection() {
         )
         .await
         .unwrap();
-    assert!(stored);
+    assert_eq!(stored, crm_meta::store::Refreshed::Stored);
     assert_eq!(
         store
-            .connection(&key, 1)
+            .connection(&rotated, 1)
             .await
             .unwrap()
             .unwrap()

@@ -142,7 +142,7 @@ async fn a_connect_whose_key_was_pruned_meanwhile_writes_under_the_current_key()
 
 /// An embedded store of `count` connections sealed under its own generated key.
 async fn store_with_tokens(home: &Path, count: i32) {
-    use crm_meta::keyring::{KeySettings, Keyring};
+    use crm_meta::keyring::{KeyDir, KeySettings, Keyring};
     use crm_meta::store::{AuditEntry, NewConnection, Store};
     let target = crm_meta::settings::DatabaseTarget::Sqlite {
         path: home.join("crm-meta.db"),
@@ -160,7 +160,7 @@ async fn store_with_tokens(home: &Path, count: i32) {
     }
     let keyring = Keyring::load(
         KeySettings {
-            home: Some(home.to_owned()),
+            home: Some(KeyDir::new(home)),
             ..KeySettings::default()
         },
         &[],
@@ -636,4 +636,69 @@ async fn a_password_on_the_command_line_draws_a_warning() {
         "{}",
         quiet.stderr
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_embedded_databases_never_share_or_prune_each_others_keys() {
+    let s = fake_env(World::demo(1, 1), &["7"]).await;
+    connect_with_token(&s.cli, "7", &issue(&s, "10001")).await;
+    let other_db = s.cli.home.join("other.db");
+    let other = s
+        .cli
+        .clone()
+        .env("DATABASE_URL", &format!("sqlite://{}", other_db.display()));
+    other
+        .run_async(&["tenants", "add", "--id", "8", "--name", "Other"])
+        .await
+        .assert_code(0);
+    connect_with_token(&other, "8", &issue(&s, "10001")).await;
+    let other_keys = s.cli.home.join("other.db.keys");
+    let other_files: Vec<_> = std::fs::read_dir(&other_keys)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "key"))
+        .collect();
+    assert_eq!(other_files.len(), 1, "the other database has its own key");
+    // Rotating and pruning the default database leaves the other one whole.
+    s.cli
+        .run_async(&["keys", "rotate", "--prune"])
+        .await
+        .assert_code(0);
+    assert!(other_files[0].exists());
+    other
+        .run_async(&["test-connection", "--tenant", "8"])
+        .await
+        .assert_code(0);
+    s.cli
+        .run_async(&["test-connection", "--tenant", "7"])
+        .await
+        .assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_rotations_never_prune_the_current_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path());
+    store_with_tokens(&dir.path().join("crm-meta"), 600).await;
+    for _ in 0..3 {
+        let children: Vec<_> = (0..3)
+            .map(|_| {
+                cli.command(&["keys", "rotate", "--prune"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for child in children {
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert_every_token_opens(&cli, 600, "after concurrent rotations");
+        cli.run(&["keys", "list"]).assert_code(0);
+    }
 }
