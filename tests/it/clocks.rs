@@ -382,3 +382,24 @@ async fn deadlines_keep_what_has_already_broken_marked_overdue() {
     let table = s.cli.run_async(&["deadlines"]).await;
     assert!(table.stdout.contains("OVERDUE"), "{}", table.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_warns_when_this_machines_clock_is_off_from_metas() {
+    let (s, _) = connected().await;
+    s.fake.world().clock_skew_seconds = 600;
+    let run = s.cli.run_async(&["--json", "doctor"]).await;
+    run.assert_code(0);
+    let clock = run.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "clock")
+        .cloned()
+        .unwrap();
+    assert_eq!(clock["status"], "warn", "{clock}");
+    assert!(
+        clock["detail"].as_str().unwrap().contains("behind"),
+        "{clock}"
+    );
+    assert!(clock["fix"].as_str().unwrap().contains("NTP"), "{clock}");
+}

@@ -189,8 +189,25 @@ fn is_marketing_path(rest: &str) -> bool {
 }
 
 fn render(world: &Shared, answer: Answer) -> Response {
-    let usage = world.lock().map(|w| w.usage_percent()).unwrap_or(1);
+    let (usage, skew) = world
+        .lock()
+        .map(|w| (w.usage_percent(), w.clock_skew_seconds))
+        .unwrap_or((1, 0));
     let mut headers = HeaderMap::new();
+    if skew != 0 {
+        let at = std::time::SystemTime::now()
+            .checked_add(std::time::Duration::from_secs(skew.unsigned_abs()))
+            .filter(|_| skew > 0)
+            .or_else(|| {
+                std::time::SystemTime::now()
+                    .checked_sub(std::time::Duration::from_secs(skew.unsigned_abs()))
+            });
+        if let Some(value) =
+            at.and_then(|at| HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok())
+        {
+            headers.insert(header::DATE, value);
+        }
+    }
     if let Ok(v) = HeaderValue::from_str(
         &json!({"call_count": usage, "total_time": usage / 2, "total_cputime": usage / 3})
             .to_string(),

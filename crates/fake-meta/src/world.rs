@@ -213,6 +213,8 @@ pub struct World {
     /// Versions whose Marketing API calls are served from a newer version
     /// with an `X-Ad-Api-Version-Warning` header instead.
     pub ads_versions_upgraded: Vec<String>,
+    /// Added to the `Date` header of every answer (a server clock off by this).
+    pub clock_skew_seconds: i64,
 }
 
 impl Default for World {
@@ -237,6 +239,7 @@ impl Default for World {
             no_extension: false,
             ads_versions_ended: Vec::new(),
             ads_versions_upgraded: Vec::new(),
+            clock_skew_seconds: 0,
         }
     }
 }
