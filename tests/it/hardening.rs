@@ -2,7 +2,6 @@
 //! through the real binary against the fake Meta and real databases.
 
 use fake_meta::{Fault, World};
-use serde_json::json;
 
 use crate::support::{Cli, FakeEnv as Setup, Run, fake_env, free_port, key_b64, script};
 
@@ -593,27 +592,7 @@ async fn an_interrupted_rotation_leaves_every_token_readable() {
     db.execute("INSERT INTO tenants (id, name) SELECT g, 'T' || g FROM generate_series(1, 3000) g")
         .await;
     let old_cipher = crate::support::cipher(1);
-    let rows: Vec<_> = (1..=3000)
-        .map(|id| {
-            (
-                crm_meta::store::NewConnection {
-                    tenant_id: id,
-                    access_token: crate::support::secret(&format!("EAAtoken{id}")),
-                    token_type: "USER".into(),
-                    expires_at: None,
-                    data_access_expires_at: None,
-                    scopes: vec![],
-                    business_managers: json!([]),
-                    meta_user_id: format!("u{id}"),
-                    meta_user_name: None,
-                    graph_api_version: "v25.0".into(),
-                    checked: None,
-                    selection: None,
-                },
-                crm_meta::store::AuditEntry::new(id, "import", json!({})),
-            )
-        })
-        .collect();
+    let rows = crate::support::bulk_connections(3000);
     store.upsert_connections(&old_cipher, &rows).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cli = Cli::new(dir.path())

@@ -158,6 +158,34 @@ pub fn cipher(byte: u8) -> Keyring {
     Keyring::new(token_key(byte))
 }
 
+/// Connections for tenants `1..=count` (tokens `EAAtoken<id>`, one Meta user
+/// each), with their `import` audit rows, to store directly.
+pub fn bulk_connections(
+    count: i32,
+) -> Vec<(crm_meta::store::NewConnection, crm_meta::store::AuditEntry)> {
+    (1..=count)
+        .map(|id| {
+            (
+                crm_meta::store::NewConnection {
+                    tenant_id: id,
+                    access_token: secret(&format!("EAAtoken{id}")),
+                    token_type: "USER".into(),
+                    expires_at: None,
+                    data_access_expires_at: None,
+                    scopes: vec![],
+                    business_managers: serde_json::json!([]),
+                    meta_user_id: format!("u{id}"),
+                    meta_user_name: None,
+                    graph_api_version: "v27.0".into(),
+                    checked: None,
+                    selection: None,
+                },
+                crm_meta::store::AuditEntry::new(id, "import", serde_json::json!({})),
+            )
+        })
+        .collect()
+}
+
 /// The key files of an embedded store's home (`$CRM_META_HOME/keys/*.key`).
 pub fn key_files(crm_meta_home: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(crm_meta_home.join("keys"))

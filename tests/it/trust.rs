@@ -9,7 +9,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fake_meta::{AdAccount, Fault, World};
-use serde_json::json;
 
 use crate::support::{Cli, FakeEnv, fake_env, free_port, key_files, script};
 
@@ -143,7 +142,7 @@ async fn a_connect_whose_key_was_pruned_meanwhile_writes_under_the_current_key()
 /// An embedded store of `count` connections sealed under its own generated key.
 async fn store_with_tokens(home: &Path, count: i32) {
     use crm_meta::keyring::{KeyDir, KeySettings, Keyring};
-    use crm_meta::store::{AuditEntry, NewConnection, Store};
+    use crm_meta::store::Store;
     let target = crm_meta::settings::DatabaseTarget::Sqlite {
         path: home.join("crm-meta.db"),
     };
@@ -166,27 +165,7 @@ async fn store_with_tokens(home: &Path, count: i32) {
         &[],
     )
     .unwrap();
-    let rows: Vec<_> = (1..=count)
-        .map(|id| {
-            (
-                NewConnection {
-                    tenant_id: id,
-                    access_token: crate::support::secret(&format!("EAAtoken{id}")),
-                    token_type: "USER".into(),
-                    expires_at: None,
-                    data_access_expires_at: None,
-                    scopes: vec![],
-                    business_managers: json!([]),
-                    meta_user_id: format!("u{id}"),
-                    meta_user_name: None,
-                    graph_api_version: "v27.0".into(),
-                    checked: None,
-                    selection: None,
-                },
-                AuditEntry::new(id, "import", json!({})),
-            )
-        })
-        .collect();
+    let rows = crate::support::bulk_connections(count);
     store.upsert_connections(&keyring, &rows).await.unwrap();
     store.close().await;
 }
