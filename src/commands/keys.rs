@@ -14,7 +14,7 @@ use crate::crypto::TokenKey;
 use crate::error::{Exit, UserError};
 use crate::keyring::{Inventory, Keyring};
 use crate::output::{Printer, Report, new_table};
-use crate::settings::ConfigError;
+use crate::settings::{ConfigError, DatabaseTarget};
 
 /// Rows re-encrypted per transaction.
 const BATCH: usize = 500;
@@ -41,9 +41,16 @@ struct KeysReport {
 pub async fn list(ctx: &Context) -> Result<Exit> {
     let target = ctx.database()?;
     let settings = ctx.settings.key_settings(&target)?;
-    let store = ctx.store(&target).await?;
-    let usage = store.key_ids().await?;
-    store.close().await;
+    // Listing creates nothing: an embedded store not made yet has no rows.
+    let usage = match &target {
+        DatabaseTarget::Sqlite { path } if !path.exists() => Vec::new(),
+        _ => {
+            let store = ctx.store(&target).await?;
+            let usage = store.key_ids().await?;
+            store.close().await;
+            usage
+        }
+    };
     let inventory = Inventory::read(&settings)?;
     let mut keys: Vec<KeyView> = inventory
         .held

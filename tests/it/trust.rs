@@ -681,3 +681,16 @@ async fn concurrent_rotations_never_prune_the_current_key() {
         cli.run(&["keys", "list"]).assert_code(0);
     }
 }
+
+#[test]
+fn keys_list_on_a_fresh_home_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let cli = Cli::new(dir.path());
+    let run = cli.run(&["--json", "keys", "list"]);
+    run.assert_code(0);
+    assert_eq!(run.json()["keys"], serde_json::json!([]));
+    assert!(
+        !dir.path().join("crm-meta").exists(),
+        "keys list made a store"
+    );
+}
