@@ -133,7 +133,7 @@ async fn meta_app(ctx: &Context) -> (Check, Check) {
     let verdict = match graph.app_token().await {
         Err(e) if e.is_unreachable() => Check::fail(
             NAME,
-            format!("Meta could not be reached: {e}"),
+            e.to_string(),
             "Check the network and META_GRAPH_URL, then run doctor again.",
         ),
         Err(e) => Check::fail(
