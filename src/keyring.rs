@@ -53,7 +53,8 @@ impl KeySettings {
     }
 }
 
-fn missing_postgres_key() -> ConfigError {
+/// PostgreSQL has no key directory: `CRM_META_TOKEN_KEY` is required.
+pub(crate) fn missing_postgres_key() -> ConfigError {
     ConfigError::new(
         "CRM_META_TOKEN_KEY",
         "not set; a PostgreSQL store needs an explicit encryption key",

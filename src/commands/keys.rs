@@ -167,7 +167,8 @@ pub async fn rotate(ctx: &Context, dry_run: bool, prune: bool) -> Result<Exit> {
     let new_key = match (&settings.current, &inventory.dir) {
         (Some((key, _)), _) => key.clone(),
         (None, Some(_)) => TokenKey::generate(),
-        (None, None) => unreachable_without_key()?,
+        // `key_settings` already refused this; the same error, should it not.
+        (None, None) => return Err(crate::keyring::missing_postgres_key().into()),
     };
     if dry_run {
         // Every row must open now; a dry run that cannot read one says so.
@@ -319,16 +320,6 @@ impl Report for RotateReport {
             ));
         }
     }
-}
-
-fn unreachable_without_key() -> Result<TokenKey> {
-    // `key_settings` already refused a PostgreSQL store without a key.
-    Err(ConfigError::new(
-        "CRM_META_TOKEN_KEY",
-        "not set",
-        "Set CRM_META_TOKEN_KEY to the new key (`openssl rand -base64 32`).",
-    )
-    .into())
 }
 
 fn cannot_save(dir: std::path::PathBuf, e: std::io::Error) -> anyhow::Error {

@@ -99,8 +99,7 @@ impl Context {
     /// The keyring for stored tokens: every key a row may use, and the
     /// current one (generated only for an empty embedded store).
     pub async fn keyring(&self, store: &Store, keys: KeySettings) -> Result<Keyring> {
-        let usage = store.key_ids().await?;
-        Ok(Keyring::load(keys, &usage)?)
+        Ok(Self::load_keyring(store, keys).await?.0)
     }
 
     /// The keyring for a command that stores tokens. It must hold every key
@@ -108,8 +107,7 @@ impl Context {
     /// likely on the wrong key, and writing would split the store between
     /// keys that no single machine holds.
     pub async fn keyring_for_writing(&self, store: &Store, keys: KeySettings) -> Result<Keyring> {
-        let usage = store.key_ids().await?;
-        let keyring = Keyring::load(keys, &usage)?;
+        let (keyring, usage) = Self::load_keyring(store, keys).await?;
         if let Some((id, count)) = usage.iter().find(|(id, _)| !keyring.holds(id)) {
             return Err(UserError(format!(
                 "{count} stored token(s) use key {id}, which this run does not hold (its current key is {}); \
@@ -120,6 +118,16 @@ impl Context {
             .into());
         }
         Ok(keyring)
+    }
+
+    /// Loads the keyring against the keys the stored rows use.
+    async fn load_keyring(
+        store: &Store,
+        keys: KeySettings,
+    ) -> Result<(Keyring, Vec<(String, i64)>)> {
+        let usage = store.key_ids().await?;
+        let keyring = Keyring::load(keys, &usage)?;
+        Ok((keyring, usage))
     }
 
     /// The Graph client, from the app and endpoint settings, for a command

@@ -155,12 +155,6 @@ impl GraphClient {
         self.clock_offset.lock().ok().and_then(|o| *o)
     }
 
-    /// Meta's warning that a call ran on a newer version than configured
-    /// (`X-Ad-Api-Version-Warning`), as one line naming the fix.
-    pub fn version_notice(&self) -> Option<&str> {
-        self.version_notice.get().map(String::as_str)
-    }
-
     pub fn usage(&self) -> &UsageGovernor {
         &self.usage
     }
