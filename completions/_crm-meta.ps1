@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew')
             [CompletionResult]::new('deadlines', 'deadlines', [CompletionResultType]::ParameterValue, 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The audit log, newest first (no key needed)')
+            [CompletionResult]::new('relay-page', 'relay-page', [CompletionResultType]::ParameterValue, 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -191,6 +192,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'The tenant''s id (a row of `tenants`)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the authorization to complete')
             [CompletionResult]::new('--redirect-uri', '--redirect-uri', [CompletionResultType]::ParameterName, 'Redirect URI registered on the Meta app (must match exactly)')
+            [CompletionResult]::new('--loopback-port', '--loopback-port', [CompletionResultType]::ParameterName, 'With an https:// redirect URI (a relay page): the loopback port to listen on [env: META_LOOPBACK_PORT] [default: 8765]')
             [CompletionResult]::new('--scopes', '--scopes', [CompletionResultType]::ParameterName, 'Permissions to request, comma separated')
             [CompletionResult]::new('--config-id', '--config-id', [CompletionResultType]::ParameterName, 'Facebook Login for Business configuration id, sent instead of the scopes')
             [CompletionResult]::new('--business', '--business', [CompletionResultType]::ParameterName, 'Business manager id')
@@ -479,6 +481,23 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'crm-meta;relay-page' {
+            [CompletionResult]::new('--loopback-port', '--loopback-port', [CompletionResultType]::ParameterName, 'The loopback port `connect` listens on, which the page forwards to [env: META_LOOPBACK_PORT] [default: 8765]')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read a `.env` file from the working directory')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'crm-meta;completions' {
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
@@ -511,6 +530,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew')
             [CompletionResult]::new('deadlines', 'deadlines', [CompletionResultType]::ParameterValue, 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The audit log, newest first (no key needed)')
+            [CompletionResult]::new('relay-page', 'relay-page', [CompletionResultType]::ParameterValue, 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -582,6 +602,9 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             break
         }
         'crm-meta;help;log' {
+            break
+        }
+        'crm-meta;help;relay-page' {
             break
         }
         'crm-meta;help;completions' {

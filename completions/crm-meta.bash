@@ -58,6 +58,9 @@ _crm__meta() {
             crm__meta,refresh)
                 cmd="crm__meta__subcmd__refresh"
                 ;;
+            crm__meta,relay-page)
+                cmd="crm__meta__subcmd__relay__subcmd__page"
+                ;;
             crm__meta,select)
                 cmd="crm__meta__subcmd__select"
                 ;;
@@ -108,6 +111,9 @@ _crm__meta() {
                 ;;
             crm__meta__subcmd__help,refresh)
                 cmd="crm__meta__subcmd__help__subcmd__refresh"
+                ;;
+            crm__meta__subcmd__help,relay-page)
+                cmd="crm__meta__subcmd__help__subcmd__relay__subcmd__page"
                 ;;
             crm__meta__subcmd__help,select)
                 cmd="crm__meta__subcmd__help__subcmd__select"
@@ -197,7 +203,7 @@ _crm__meta() {
 
     case "${cmd}" in
         crm__meta)
-            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log completions help"
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log relay-page completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -263,7 +269,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__connect)
-            opts="-v -q -y -h -V --tenant --no-browser --with-token --timeout --redirect-uri --scopes --config-id --business --ad-account --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --tenant --no-browser --with-token --timeout --redirect-uri --loopback-port --scopes --config-id --business --ad-account --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -278,6 +284,10 @@ _crm__meta() {
                     return 0
                     ;;
                 --redirect-uri)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --loopback-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -397,7 +407,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help)
-            opts="migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log completions help"
+            opts="migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log relay-page completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -649,6 +659,20 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help__subcmd__refresh)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__relay__subcmd__page)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1046,6 +1070,28 @@ _crm__meta() {
                     return 0
                     ;;
                 --expiring-within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__relay__subcmd__page)
+            opts="-v -q -y -h -V --loopback-port --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --loopback-port)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

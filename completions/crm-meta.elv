@@ -46,6 +46,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand doctor 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew'
             cand deadlines 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)'
             cand log 'The audit log, newest first (no key needed)'
+            cand relay-page 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -173,6 +174,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand --tenant 'The tenant''s id (a row of `tenants`)'
             cand --timeout 'Seconds to wait for the authorization to complete'
             cand --redirect-uri 'Redirect URI registered on the Meta app (must match exactly)'
+            cand --loopback-port 'With an https:// redirect URI (a relay page): the loopback port to listen on [env: META_LOOPBACK_PORT] [default: 8765]'
             cand --scopes 'Permissions to request, comma separated'
             cand --config-id 'Facebook Login for Business configuration id, sent instead of the scopes'
             cand --business 'Business manager id'
@@ -442,6 +444,22 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'crm-meta;relay-page'= {
+            cand --loopback-port 'The loopback port `connect` listens on, which the page forwards to [env: META_LOOPBACK_PORT] [default: 8765]'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'crm-meta;completions'= {
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
@@ -473,6 +491,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand doctor 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew'
             cand deadlines 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)'
             cand log 'The audit log, newest first (no key needed)'
+            cand relay-page 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -523,6 +542,8 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;help;deadlines'= {
         }
         &'crm-meta;help;log'= {
+        }
+        &'crm-meta;help;relay-page'= {
         }
         &'crm-meta;help;completions'= {
         }

@@ -125,6 +125,10 @@ pub enum Command {
     /// The audit log, newest first (no key needed).
     Log(LogArgs),
 
+    /// Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app's
+    /// relay): it forwards Meta's answer to `connect` on this computer.
+    RelayPage(RelayPageArgs),
+
     /// Print a shell completion script on stdout.
     Completions {
         /// The shell to complete for.
@@ -183,6 +187,11 @@ pub struct ConnectArgs {
     #[arg(long, env = "META_REDIRECT_URI", value_name = "URI")]
     pub redirect_uri: Option<String>,
 
+    /// With an https:// redirect URI (a relay page): the loopback port to listen
+    /// on [env: META_LOOPBACK_PORT] [default: 8765]
+    #[arg(long, value_name = "PORT", value_parser = loopback_port_parser())]
+    pub loopback_port: Option<u16>,
+
     /// Permissions to request, comma separated.
     #[arg(long, env = "META_SCOPES", value_name = "LIST")]
     pub scopes: Option<String>,
@@ -193,6 +202,18 @@ pub struct ConnectArgs {
 
     #[command(flatten)]
     pub choice: AccountChoice,
+}
+
+fn loopback_port_parser() -> clap::builder::RangedI64ValueParser<u16> {
+    clap::value_parser!(u16).range(1..)
+}
+
+#[derive(Debug, Args)]
+pub struct RelayPageArgs {
+    /// The loopback port `connect` listens on, which the page forwards to
+    /// [env: META_LOOPBACK_PORT] [default: 8765]
+    #[arg(long, value_name = "PORT", value_parser = loopback_port_parser())]
+    pub loopback_port: Option<u16>,
 }
 
 /// Answers the "which ad account" question without a terminal.

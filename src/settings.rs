@@ -45,6 +45,8 @@ impl ConfigError {
 /// The Graph API version used when `META_GRAPH_API_VERSION` is unset.
 pub const DEFAULT_GRAPH_API_VERSION: &str = crate::graph::versions::NEWEST;
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8765/callback";
+/// Where `connect` listens behind an `https://` relay redirect URI.
+pub const DEFAULT_LOOPBACK_PORT: u16 = 8765;
 pub const DEFAULT_SCOPES: &str = "ads_management,ads_read,business_management,leads_retrieval,pages_show_list,whatsapp_business_management,whatsapp_business_messaging";
 pub const DEFAULT_REQUIRED_SCOPES: &str = "ads_read,business_management";
 const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
@@ -60,6 +62,7 @@ const VARIABLES: &[&str] = &[
     "META_APP_SECRET_FILE",
     "META_GRAPH_API_VERSION",
     "META_REDIRECT_URI",
+    "META_LOOPBACK_PORT",
     "META_GRAPH_URL",
     "META_DIALOG_URL",
     "META_REQUIRED_SCOPES",
@@ -397,6 +400,21 @@ impl Settings {
     pub fn redirect_uri(&self) -> &str {
         self.get("META_REDIRECT_URI")
             .unwrap_or(DEFAULT_REDIRECT_URI)
+    }
+
+    /// `META_LOOPBACK_PORT`: the loopback port behind a relay page.
+    pub fn loopback_port(&self) -> Result<u16, ConfigError> {
+        let Some(raw) = self.get("META_LOOPBACK_PORT") else {
+            return Ok(DEFAULT_LOOPBACK_PORT);
+        };
+        match raw.trim().parse::<u16>() {
+            Ok(port) if port > 0 => Ok(port),
+            _ => Err(ConfigError::new(
+                "META_LOOPBACK_PORT",
+                format!("`{}` is not a port number", crate::text::clean_line(raw)),
+                "Use a number from 1 to 65535 (default 8765), the port the relay page forwards to.",
+            )),
+        }
     }
 
     /// `$BROWSER`, when set.

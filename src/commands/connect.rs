@@ -17,8 +17,8 @@ use crate::cli::ConnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::graph::versions::Clock;
-use crate::oauth::loopback::LoopbackListener;
-use crate::oauth::{AuthorizationRequest, OAuthError, Permissions, parse_pasted};
+use crate::oauth::loopback::{LoopbackListener, LoopbackTarget};
+use crate::oauth::{AuthorizationRequest, Delivery, OAuthError, Permissions, parse_pasted};
 use crate::output::{Printer, Report, date_with_distance};
 use crate::settings::{DEFAULT_REDIRECT_URI, DEFAULT_SCOPES, split_list};
 use crate::store::{AuditEntry, NewConnection, Selection, Tenant, Upserted};
@@ -119,6 +119,17 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let redirect_uri = redirect_uri(args.redirect_uri.as_deref())?;
+    // Where the browser's redirect lands on this machine; a redirect URI
+    // no listener can serve is refused before anything happens.
+    let listen_on = if args.no_browser || args.with_token {
+        None
+    } else {
+        let relay_port = match args.loopback_port {
+            Some(port) => port,
+            None => ctx.settings.loopback_port()?,
+        };
+        Some(LoopbackTarget::for_redirect(&redirect_uri, relay_port)?)
+    };
     let permissions = match args.config_id.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(id) => Permissions::ConfigId(id.trim().to_owned()),
         None => Permissions::Scopes(split_list(args.scopes.as_deref().unwrap_or(DEFAULT_SCOPES))),
@@ -150,11 +161,18 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
             &permissions,
             tenant_id,
             Duration::from_secs(args.timeout),
+            if listen_on.is_some() {
+                Delivery::Listener
+            } else {
+                Delivery::Paste
+            },
         ));
-        let code = if args.no_browser {
-            authorize_by_paste(&ctx.printer, &request, &tenant, args.timeout).await?
-        } else {
-            authorize_in_browser(ctx, Arc::clone(&request), &tenant, args.timeout).await?
+        let code = match &listen_on {
+            Some(target) => {
+                authorize_in_browser(ctx, Arc::clone(&request), target, &tenant, args.timeout)
+                    .await?
+            }
+            None => authorize_by_paste(&ctx.printer, &request, &tenant, args.timeout).await?,
         };
         ctx.printer
             .note("Authorized. Exchanging the code for a long-lived token…");
@@ -302,7 +320,7 @@ fn redirect_uri(flag_or_env: Option<&str>) -> Result<String> {
         _ => Err(crate::settings::ConfigError::new(
             "META_REDIRECT_URI",
             format!("`{uri}` is not an http(s) URL"),
-            "Use the redirect URI registered on the Meta app, e.g. http://localhost:8765/callback.",
+            "Use the redirect URI registered on the Meta app: an https:// relay page (Live apps) or http://localhost:8765/callback (development mode).",
         )
         .into()),
     }
@@ -319,11 +337,12 @@ fn show_url(printer: &Printer, request: &AuthorizationRequest, tenant: &Tenant) 
 async fn authorize_in_browser(
     ctx: &Context,
     request: Arc<AuthorizationRequest>,
+    target: &LoopbackTarget,
     tenant: &Tenant,
     timeout: u64,
 ) -> Result<SecretString> {
     let interrupted = super::ctrl_c();
-    let mut listener = LoopbackListener::start(Arc::clone(&request))?;
+    let mut listener = LoopbackListener::start(Arc::clone(&request), target)?;
     show_url(&ctx.printer, &request, tenant);
     if let Err(e) = open_browser(&request.url, ctx.settings.browser()) {
         ctx.printer.warn(format!(
@@ -350,10 +369,17 @@ async fn authorize_by_paste(
 ) -> Result<SecretString> {
     let interrupted = super::ctrl_c();
     show_url(printer, request, tenant);
-    printer.instruct(format!(
-        "After approving, the browser lands on {}.",
-        request.redirect_uri
-    ));
+    if request.redirect_uri.starts_with("https://") {
+        printer.instruct(format!(
+            "After approving, the browser lands on the relay page {}, which shows the address to copy.",
+            request.redirect_uri
+        ));
+    } else {
+        printer.instruct(format!(
+            "After approving, the browser lands on {}.",
+            request.redirect_uri
+        ));
+    }
     printer
         .instruct("Paste that whole address (it contains code= and state=) here and press Enter:");
     let mut line = String::new();

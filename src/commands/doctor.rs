@@ -10,6 +10,7 @@ use super::Context;
 use crate::error::Exit;
 use crate::graph::versions::{self, Clock, Lifecycle};
 use crate::keyring::Inventory;
+use crate::oauth::loopback::LoopbackTarget;
 use crate::output::{Printer, Report, new_table};
 use crate::settings::{ConfigError, DatabaseTarget};
 use crate::store::Store;
@@ -99,7 +100,7 @@ pub async fn run(ctx: &Context) -> Result<Exit> {
     let (app, clock) = meta_app(ctx).await;
     checks.push(app);
     checks.push(clock);
-    checks.push(redirect_uri(s.redirect_uri()));
+    checks.push(redirect_uri(s.redirect_uri(), s.loopback_port()));
     let (database, keys) = store_checks(ctx).await;
     checks.push(database);
     checks.push(keys);
@@ -192,7 +193,7 @@ async fn meta_app(ctx: &Context) -> (Check, Check) {
 }
 
 /// The redirect URI's form, and for the loopback listener, a free port.
-fn redirect_uri(uri: &str) -> Check {
+fn redirect_uri(uri: &str, loopback_port: Result<u16, ConfigError>) -> Check {
     const NAME: &str = "redirect_uri";
     let Ok(url) = url::Url::parse(uri) else {
         return Check::fail(
@@ -202,11 +203,26 @@ fn redirect_uri(uri: &str) -> Check {
         );
     };
     match url.scheme() {
-        "https" => Check::ok(
-            NAME,
-            format!("{uri} (HTTPS: works with a Live app when registered exactly)"),
-        ),
-        "http" => match crate::oauth::loopback::LoopbackTarget::from_redirect_uri(uri) {
+        "https" => match loopback_port {
+            Err(e) => Check::config(NAME, &e),
+            Ok(port) => match loopback_ports_free(&LoopbackTarget::relay(port)) {
+                Err((addr, e)) => Check::fail(
+                    NAME,
+                    format!(
+                        "{addr} is in use ({e}): connect could not listen behind the relay page"
+                    ),
+                    "Stop what holds the port, or set META_LOOPBACK_PORT to a free one and publish `crm-meta relay-page` again.",
+                ),
+                Ok(()) => Check::ok(
+                    NAME,
+                    format!(
+                        "{uri}: a relay page (works with a Live app when registered exactly); connect listens on {}",
+                        crate::oauth::relay::listener_url(port)
+                    ),
+                ),
+            },
+        },
+        "http" => match LoopbackTarget::from_redirect_uri(uri) {
             Err(e) => Check::fail(
                 NAME,
                 e.to_string(),
@@ -238,7 +254,7 @@ fn redirect_uri(uri: &str) -> Check {
 /// Binds what connect would bind: the address, and for `localhost` also [::1]
 /// where the machine has IPv6 loopback.
 fn loopback_ports_free(
-    target: &crate::oauth::loopback::LoopbackTarget,
+    target: &LoopbackTarget,
 ) -> Result<(), (std::net::SocketAddr, std::io::Error)> {
     let _v4 = std::net::TcpListener::bind(target.addr).map_err(|e| (target.addr, e))?;
     if let Some(also) = target.also {

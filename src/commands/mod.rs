@@ -17,6 +17,7 @@ mod list_accounts;
 mod log;
 mod migrate;
 mod refresh;
+mod relay_page;
 mod select;
 mod tenants;
 mod test_connection;
@@ -287,6 +288,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<Exit> {
         Command::Migrate(args) => migrate::run(ctx, args).await,
         Command::Tenants(command) => tenants::run(ctx, command).await,
         Command::Completions { shell } => completions::run(shell),
+        Command::RelayPage(args) => relay_page::run(ctx, args),
         Command::Connect(args) => connect::run(ctx, args).await,
         Command::Disconnect(args) => disconnect::run(ctx, args).await,
         Command::TestConnection(args) => test_connection::run(ctx, args).await,

@@ -1,7 +1,9 @@
 //! The short-lived loopback listener that catches the OAuth redirect.
 //!
 //! It binds only the loopback address the redirect URI names (never
-//! 0.0.0.0); for `localhost` it holds the port on both 127.0.0.1 and [::1],
+//! 0.0.0.0), or for an `https://` relay redirect `/callback` at the
+//! configured port; for `localhost` and relays it holds the port on both
+//! 127.0.0.1 and [::1],
 //! since a browser may resolve either and another local user could otherwise
 //! take the one left free and receive the code. It answers only GET on the
 //! redirect path, and ends on the first callback whose `state` is this run's. Anything else (a forged or stale
@@ -35,6 +37,27 @@ pub struct LoopbackTarget {
 }
 
 impl LoopbackTarget {
+    /// Where `connect` listens for a redirect to `uri`: an `https://` URI is
+    /// a relay page, which forwards to `/callback` on the loopback addresses
+    /// at `relay_port`; an `http://` URI must itself be on loopback.
+    pub fn for_redirect(uri: &str, relay_port: u16) -> Result<Self, OAuthError> {
+        if uri.starts_with("https://") {
+            return Ok(Self::relay(relay_port));
+        }
+        Self::from_redirect_uri(uri)
+    }
+
+    /// The listener a relay page forwards to. The page uses 127.0.0.1; [::1]
+    /// is held too, so no other local user can wait there for a mistyped
+    /// address.
+    pub fn relay(port: u16) -> Self {
+        Self {
+            addr: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), port),
+            also: Some(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)),
+            path: super::relay::CALLBACK_PATH.to_owned(),
+        }
+    }
+
     /// Accepts only `http://` URIs on `localhost`, `127.0.0.1` or `[::1]`.
     pub fn from_redirect_uri(uri: &str) -> Result<Self, OAuthError> {
         let not_loopback = |problem| OAuthError::NotLoopback {
@@ -77,9 +100,11 @@ pub struct LoopbackListener {
 type Outcome = Arc<std::sync::Mutex<Option<oneshot::Sender<Callback>>>>;
 
 impl LoopbackListener {
-    /// Binds the redirect URI's loopback address(es) and starts answering.
-    pub fn start(request: Arc<AuthorizationRequest>) -> Result<Self, OAuthError> {
-        let target = LoopbackTarget::from_redirect_uri(&request.redirect_uri)?;
+    /// Binds the target's loopback address(es) and starts answering.
+    pub fn start(
+        request: Arc<AuthorizationRequest>,
+        target: &LoopbackTarget,
+    ) -> Result<Self, OAuthError> {
         let bind_error = |addr: SocketAddr, reason: String| OAuthError::Bind {
             addr: addr.to_string(),
             reason,
@@ -302,6 +327,17 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn an_https_redirect_is_a_relay_to_both_loopback_addresses() {
+        let t = LoopbackTarget::for_redirect("https://crm.example/meta/relay", 9001).unwrap();
+        assert_eq!(t.addr, "127.0.0.1:9001".parse().unwrap());
+        assert_eq!(t.also, Some("[::1]:9001".parse().unwrap()));
+        assert_eq!(t.path, "/callback");
+        // An http URI keeps its own port and path.
+        let t = LoopbackTarget::for_redirect("http://localhost:8765/cb", 9001).unwrap();
+        assert_eq!((t.addr.port(), t.path.as_str()), (8765, "/cb"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! listener lives in [`loopback`].
 
 pub mod loopback;
+pub mod relay;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -40,7 +41,7 @@ pub enum OAuthError {
     #[error("authorization cancelled")]
     Cancelled,
     #[error(
-        "the redirect URI {uri} {problem}; use --no-browser to paste the redirected URL instead, or set META_REDIRECT_URI to an http://localhost:PORT/PATH registered on the app"
+        "the redirect URI {uri} {problem}; set META_REDIRECT_URI to an https:// relay page (see `crm-meta relay-page`) or, for an app in development mode, an http://localhost:PORT/PATH registered on the app; or use --no-browser to paste the redirected URL"
     )]
     NotLoopback { uri: String, problem: &'static str },
     #[error(
@@ -137,6 +138,20 @@ impl Callback {
     }
 }
 
+/// How the redirect's answer reaches this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The browser is sent on to the loopback listener.
+    Listener,
+    /// The operator pastes the address: the state says so, so the relay
+    /// page shows the address instead of sending the browser to a port
+    /// nobody listens on.
+    Paste,
+}
+
+/// What marks a `Delivery::Paste` state; the relay page looks for it.
+pub const PASTE_MARK: &str = ".paste.";
+
 /// The `state` of one run: unguessable, bound to the tenant and this run,
 /// single use, and dead after the deadline.
 #[derive(Debug)]
@@ -147,10 +162,15 @@ pub struct StateVerifier {
 }
 
 impl StateVerifier {
-    fn new(tenant_id: i32, lifetime: Duration) -> Self {
+    fn new(tenant_id: i32, lifetime: Duration, delivery: Delivery) -> Self {
+        // base64url has no '.', so the mark cannot appear by chance.
         let nonce = URL_SAFE_NO_PAD.encode(crate::crypto::random_bytes::<32>());
+        let mark = match delivery {
+            Delivery::Listener => ".",
+            Delivery::Paste => PASTE_MARK,
+        };
         Self {
-            expected: format!("t{tenant_id}.{nonce}"),
+            expected: format!("t{tenant_id}{mark}{nonce}"),
             deadline: Instant::now() + lifetime,
             used: AtomicBool::new(false),
         }
@@ -198,8 +218,9 @@ impl AuthorizationRequest {
         permissions: &Permissions,
         tenant_id: i32,
         lifetime: Duration,
+        delivery: Delivery,
     ) -> Self {
-        let state = StateVerifier::new(tenant_id, lifetime);
+        let state = StateVerifier::new(tenant_id, lifetime, delivery);
         let verifier = URL_SAFE_NO_PAD.encode(crate::crypto::random_bytes::<48>());
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let base = endpoints.dialog_url.as_str().trim_end_matches('/');
@@ -243,6 +264,8 @@ pub fn parse_callback_query(query: &str) -> Result<Callback, CallbackError> {
     let mut error = None;
     let mut reason = None;
     let mut description = None;
+    let mut error_code = None;
+    let mut error_message = None;
     for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
         let slot = match key.as_ref() {
             "code" => &mut code,
@@ -250,12 +273,18 @@ pub fn parse_callback_query(query: &str) -> Result<Callback, CallbackError> {
             "error" => &mut error,
             "error_reason" => &mut reason,
             "error_description" => &mut description,
+            "error_code" => &mut error_code,
+            "error_message" => &mut error_message,
             _ => continue,
         };
         if slot.replace(value.into_owned()).is_some() {
             return Err(CallbackError::Repeated(key.into_owned()));
         }
     }
+    // Meta reports some failures (an app misconfigured, a blocked URL) with
+    // only `error_code` and `error_message`.
+    let error = error.or_else(|| error_code.map(|c| format!("error_code {c}")));
+    let description = description.or(error_message);
     match (code, error) {
         (Some(_), Some(_)) => Err(CallbackError::Ambiguous),
         (None, None) => Err(CallbackError::Empty),
@@ -331,6 +360,7 @@ mod tests {
             &Permissions::Scopes(vec!["ads_read".into(), "business_management".into()]),
             7,
             Duration::from_secs(60),
+            Delivery::Listener,
         );
         let url = url::Url::parse(&req.url).unwrap();
         assert_eq!(url.path(), "/v25.0/dialog/oauth");
@@ -356,21 +386,24 @@ mod tests {
             &Permissions::ConfigId("999".into()),
             7,
             Duration::from_secs(60),
+            Delivery::Listener,
         );
         assert!(req.url.contains("config_id=999") && !req.url.contains("scope="));
     }
 
     #[test]
     fn states_are_unguessable_bound_and_single_use() {
-        let a = StateVerifier::new(7, Duration::from_secs(60));
-        let b = StateVerifier::new(7, Duration::from_secs(60));
+        let a = StateVerifier::new(7, Duration::from_secs(60), Delivery::Listener);
+        let b = StateVerifier::new(7, Duration::from_secs(60), Delivery::Listener);
         assert_ne!(a.value(), b.value());
         assert!(a.value().starts_with("t7.") && a.value().len() > 40);
         assert_eq!(a.accept(Some(b.value())), Err(StateError::Mismatch));
         assert_eq!(a.accept(None), Err(StateError::Missing));
         assert_eq!(a.accept(Some(a.value())), Ok(()));
         assert_eq!(a.accept(Some(a.value())), Err(StateError::Used));
-        let expired = StateVerifier::new(7, Duration::ZERO);
+        let paste = StateVerifier::new(7, Duration::from_secs(60), Delivery::Paste);
+        assert!(paste.value().starts_with("t7.paste.") && !a.value().contains(PASTE_MARK));
+        let expired = StateVerifier::new(7, Duration::ZERO, Delivery::Listener);
         std::thread::sleep(Duration::from_millis(2));
         assert_eq!(
             expired.accept(Some(expired.value())),
@@ -400,6 +433,19 @@ mod tests {
                 );
             }
             Callback::Code { .. } => panic!("denial parsed as a code"),
+        }
+        // Meta's other error form: only error_code and error_message.
+        match parse_callback_query("error_code=1349187&error_message=URL+blocked&state=s").unwrap()
+        {
+            Callback::Denied {
+                reason,
+                description,
+                ..
+            } => assert_eq!(
+                (reason.as_str(), description.as_str()),
+                ("error_code 1349187", "URL blocked")
+            ),
+            Callback::Code { .. } => panic!("an error parsed as a code"),
         }
         assert_eq!(
             parse_callback_query("state=s").unwrap_err(),
@@ -462,6 +508,7 @@ mod tests {
             &Permissions::Scopes(vec![]),
             7,
             Duration::from_secs(60),
+            Delivery::Listener,
         );
         let forged = Callback::Denied {
             state: Some("forged".into()),
@@ -521,7 +568,7 @@ mod properties {
         /// Only the exact state is accepted, and only once.
         #[test]
         fn states_accept_only_themselves(guess in "[A-Za-z0-9._-]{0,60}") {
-            let verifier = StateVerifier::new(7, Duration::from_secs(60));
+            let verifier = StateVerifier::new(7, Duration::from_secs(60), Delivery::Listener);
             prop_assert_eq!(verifier.accept(Some(&guess)), Err(StateError::Mismatch));
             let exact = verifier.value().to_owned();
             prop_assert_eq!(verifier.accept(Some(&exact)), Ok(()));

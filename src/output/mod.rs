@@ -107,6 +107,16 @@ impl Printer {
         }
     }
 
+    /// A document crm-meta generated itself (an HTML page), on stdout as
+    /// is (not in JSON mode).
+    pub fn document(&self, text: &str) -> anyhow::Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        ignore_closed_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+    }
+
     /// A table of the command's result, on stdout (not in JSON mode).
     pub fn table(&self, table: &Table) {
         if !self.json {

@@ -1,6 +1,7 @@
 //! One integration test binary (as ripgrep and uv do): the real `crm-meta`
 //! binary and the real store against SQLite files and PostgreSQL.
 
+mod browser;
 mod cli;
 mod clocks;
 mod connect;
@@ -9,6 +10,7 @@ mod hardening;
 mod lifecycle;
 mod migrate;
 mod operate;
+mod relay;
 mod store_contract;
 mod support;
 mod tenants;

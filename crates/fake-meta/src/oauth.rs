@@ -32,6 +32,12 @@ pub(crate) fn dialog(w: &mut World, params: &[(String, String)]) -> Answer {
             ..Answer::error(400, 100, None, "redirect_uri")
         };
     };
+    if w.live && !redirect_uri.starts_with("https://") {
+        return Answer {
+            html: Some("<h1>Insecure Login Blocked: You can't get an access token or log in to this app from an insecure page. Try re-loading the page as https://</h1>".into()),
+            ..Answer::error(400, 191, None, "insecure redirect_uri on a live app")
+        };
+    }
     if !w.redirect_uris.is_empty() && !w.redirect_uris.iter().any(|u| u == redirect_uri) {
         return Answer {
             html: Some("<h1>URL Blocked: the redirect URI is not whitelisted in the app's Client OAuth Settings.</h1>".into()),

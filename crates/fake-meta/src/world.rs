@@ -187,6 +187,9 @@ pub struct World {
     pub dialog: Dialog,
     /// Redirect URIs the app registered; empty accepts any.
     pub redirect_uris: Vec<String>,
+    /// A Live app: the dialog refuses every `http://` redirect URI (Meta
+    /// allows `http://localhost` only in development mode), registered or not.
+    pub live: bool,
     /// Scopes a Login for Business configuration grants, by config id.
     pub login_configs: HashMap<String, Vec<String>>,
     pub tokens: HashMap<String, Token>,
@@ -225,6 +228,7 @@ impl Default for World {
             users: BTreeMap::new(),
             dialog: Dialog::Deny,
             redirect_uris: Vec::new(),
+            live: false,
             login_configs: HashMap::new(),
             tokens: HashMap::new(),
             codes: HashMap::new(),

@@ -739,3 +739,48 @@ async fn a_spent_rate_budget_answers_code_4_and_usage_headers_report_it() {
         json!({ "call_count": 1, "total_time": 0, "total_cputime": 0 })
     );
 }
+
+#[tokio::test]
+async fn a_live_app_refuses_http_redirects_and_accepts_only_its_registered_https_one() {
+    const RELAY: &str = "https://crm.example/meta/relay";
+    let mut world = World::demo(1, 1);
+    world.live = true;
+    world.redirect_uris = vec![REDIRECT_URI.into(), RELAY.into()];
+    let fake = FakeMeta::start(world).await.unwrap();
+    let dialog = |redirect_uri: &'static str| {
+        let fake = &fake;
+        async move {
+            get(
+                fake,
+                "/v27.0/dialog/oauth",
+                &[
+                    ("client_id", APP_ID),
+                    ("redirect_uri", redirect_uri),
+                    ("state", "s1"),
+                ],
+            )
+            .await
+        }
+    };
+    // Registered, but http: a Live app refuses it.
+    let reply = dialog(REDIRECT_URI).await;
+    assert_eq!(reply.status, 400);
+    assert!(
+        reply.body.contains("Insecure Login Blocked"),
+        "{}",
+        reply.body
+    );
+    // https, but not registered exactly.
+    let reply = dialog("https://crm.example/meta/relay/").await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.body.contains("URL Blocked"), "{}", reply.body);
+    // The registered relay gets the code.
+    let reply = dialog(RELAY).await;
+    assert_eq!(reply.status, 302, "{}", reply.body);
+    assert!(
+        reply
+            .header("location")
+            .unwrap()
+            .starts_with(&format!("{RELAY}?code="))
+    );
+}
