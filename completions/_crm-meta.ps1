@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew')
             [CompletionResult]::new('deadlines', 'deadlines', [CompletionResultType]::ParameterValue, 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The audit log, newest first (no key needed)')
+            [CompletionResult]::new('leads', 'leads', [CompletionResultType]::ParameterValue, 'Lead ads: install the app on the tenant''s Page for `leadgen`, and check the whole flow')
             [CompletionResult]::new('relay-page', 'relay-page', [CompletionResultType]::ParameterValue, 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -197,6 +198,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('--config-id', '--config-id', [CompletionResultType]::ParameterName, 'Facebook Login for Business configuration id, sent instead of the scopes')
             [CompletionResult]::new('--business', '--business', [CompletionResultType]::ParameterName, 'Business manager id')
             [CompletionResult]::new('--ad-account', '--ad-account', [CompletionResultType]::ParameterName, 'Ad account id (`act_…`)')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'The Page whose lead ads reach the CRM (else the only one the user can advertise on, or a picker on a terminal)')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
             [CompletionResult]::new('--no-browser', '--no-browser', [CompletionResultType]::ParameterName, 'Print the URL and read the redirected URL pasted back, instead of a loopback listener')
             [CompletionResult]::new('--with-token', '--with-token', [CompletionResultType]::ParameterName, 'Read an existing user or system-user token from stdin instead of running OAuth')
@@ -326,6 +328,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'The tenant''s id (a row of `tenants`)')
             [CompletionResult]::new('--business', '--business', [CompletionResultType]::ParameterName, 'Business manager id')
             [CompletionResult]::new('--ad-account', '--ad-account', [CompletionResultType]::ParameterName, 'Ad account id (`act_…`)')
+            [CompletionResult]::new('--page', '--page', [CompletionResultType]::ParameterName, 'The Page whose lead ads reach the CRM (the user must have its ADVERTISE task); without an id, a picker on a terminal, or the only eligible Page. Alone, it leaves the ad account as it is')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
@@ -481,6 +484,76 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'crm-meta;leads' {
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read a `.env` file from the working directory')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('subscribe', 'subscribe', [CompletionResultType]::ParameterValue, 'Install the app on the tenant''s Page for the `leadgen` webhook field, then verify it')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Page chosen, app installed with `leadgen`, lead access, permissions, and the app''s own `page`/`leadgen` subscription; exit 3 when a check fails')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'crm-meta;leads;subscribe' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'The tenant''s id (a row of `tenants`)')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read a `.env` file from the working directory')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crm-meta;leads;status' {
+            [CompletionResult]::new('--tenant', '--tenant', [CompletionResultType]::ParameterName, 'Only this tenant')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Tenants checked at once with --all')
+            [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every connected tenant')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Answer yes to every confirmation; never prompt')
+            [CompletionResult]::new('--no-dotenv', '--no-dotenv', [CompletionResultType]::ParameterName, 'Do not read a `.env` file from the working directory')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'crm-meta;leads;help' {
+            [CompletionResult]::new('subscribe', 'subscribe', [CompletionResultType]::ParameterValue, 'Install the app on the tenant''s Page for the `leadgen` webhook field, then verify it')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Page chosen, app installed with `leadgen`, lead access, permissions, and the app''s own `page`/`leadgen` subscription; exit 3 when a check fails')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'crm-meta;leads;help;subscribe' {
+            break
+        }
+        'crm-meta;leads;help;status' {
+            break
+        }
+        'crm-meta;leads;help;help' {
+            break
+        }
         'crm-meta;relay-page' {
             [CompletionResult]::new('--loopback-port', '--loopback-port', [CompletionResultType]::ParameterName, 'The loopback port `connect` listens on, which the page forwards to [env: META_LOOPBACK_PORT] [default: 8765]')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
@@ -530,6 +603,7 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew')
             [CompletionResult]::new('deadlines', 'deadlines', [CompletionResultType]::ParameterValue, 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)')
             [CompletionResult]::new('log', 'log', [CompletionResultType]::ParameterValue, 'The audit log, newest first (no key needed)')
+            [CompletionResult]::new('leads', 'leads', [CompletionResultType]::ParameterValue, 'Lead ads: install the app on the tenant''s Page for `leadgen`, and check the whole flow')
             [CompletionResult]::new('relay-page', 'relay-page', [CompletionResultType]::ParameterValue, 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -602,6 +676,17 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
             break
         }
         'crm-meta;help;log' {
+            break
+        }
+        'crm-meta;help;leads' {
+            [CompletionResult]::new('subscribe', 'subscribe', [CompletionResultType]::ParameterValue, 'Install the app on the tenant''s Page for the `leadgen` webhook field, then verify it')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Page chosen, app installed with `leadgen`, lead access, permissions, and the app''s own `page`/`leadgen` subscription; exit 3 when a check fails')
+            break
+        }
+        'crm-meta;help;leads;subscribe' {
+            break
+        }
+        'crm-meta;help;leads;status' {
             break
         }
         'crm-meta;help;relay-page' {

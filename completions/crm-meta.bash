@@ -46,6 +46,9 @@ _crm__meta() {
             crm__meta,keys)
                 cmd="crm__meta__subcmd__keys"
                 ;;
+            crm__meta,leads)
+                cmd="crm__meta__subcmd__leads"
+                ;;
             crm__meta,list-accounts)
                 cmd="crm__meta__subcmd__list__subcmd__accounts"
                 ;;
@@ -100,6 +103,9 @@ _crm__meta() {
             crm__meta__subcmd__help,keys)
                 cmd="crm__meta__subcmd__help__subcmd__keys"
                 ;;
+            crm__meta__subcmd__help,leads)
+                cmd="crm__meta__subcmd__help__subcmd__leads"
+                ;;
             crm__meta__subcmd__help,list-accounts)
                 cmd="crm__meta__subcmd__help__subcmd__list__subcmd__accounts"
                 ;;
@@ -130,6 +136,12 @@ _crm__meta() {
             crm__meta__subcmd__help__subcmd__keys,rotate)
                 cmd="crm__meta__subcmd__help__subcmd__keys__subcmd__rotate"
                 ;;
+            crm__meta__subcmd__help__subcmd__leads,status)
+                cmd="crm__meta__subcmd__help__subcmd__leads__subcmd__status"
+                ;;
+            crm__meta__subcmd__help__subcmd__leads,subscribe)
+                cmd="crm__meta__subcmd__help__subcmd__leads__subcmd__subscribe"
+                ;;
             crm__meta__subcmd__help__subcmd__migrate,run)
                 cmd="crm__meta__subcmd__help__subcmd__migrate__subcmd__run"
                 ;;
@@ -159,6 +171,24 @@ _crm__meta() {
                 ;;
             crm__meta__subcmd__keys__subcmd__help,rotate)
                 cmd="crm__meta__subcmd__keys__subcmd__help__subcmd__rotate"
+                ;;
+            crm__meta__subcmd__leads,help)
+                cmd="crm__meta__subcmd__leads__subcmd__help"
+                ;;
+            crm__meta__subcmd__leads,status)
+                cmd="crm__meta__subcmd__leads__subcmd__status"
+                ;;
+            crm__meta__subcmd__leads,subscribe)
+                cmd="crm__meta__subcmd__leads__subcmd__subscribe"
+                ;;
+            crm__meta__subcmd__leads__subcmd__help,help)
+                cmd="crm__meta__subcmd__leads__subcmd__help__subcmd__help"
+                ;;
+            crm__meta__subcmd__leads__subcmd__help,status)
+                cmd="crm__meta__subcmd__leads__subcmd__help__subcmd__status"
+                ;;
+            crm__meta__subcmd__leads__subcmd__help,subscribe)
+                cmd="crm__meta__subcmd__leads__subcmd__help__subcmd__subscribe"
                 ;;
             crm__meta__subcmd__migrate,help)
                 cmd="crm__meta__subcmd__migrate__subcmd__help"
@@ -203,7 +233,7 @@ _crm__meta() {
 
     case "${cmd}" in
         crm__meta)
-            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log relay-page completions help"
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log leads relay-page completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,7 +299,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__connect)
-            opts="-v -q -y -h -V --tenant --no-browser --with-token --timeout --redirect-uri --loopback-port --scopes --config-id --business --ad-account --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --tenant --no-browser --with-token --timeout --redirect-uri --loopback-port --scopes --config-id --business --ad-account --page --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,6 +334,10 @@ _crm__meta() {
                     return 0
                     ;;
                 --ad-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -407,7 +441,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help)
-            opts="migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log relay-page completions help"
+            opts="migrate tenants connect disconnect test-connection debug-token list-accounts audit import select refresh keys doctor deadlines log leads relay-page completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -575,6 +609,48 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__help__subcmd__keys__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__leads)
+            opts="subscribe status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__leads__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__help__subcmd__leads__subcmd__subscribe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -888,6 +964,128 @@ _crm__meta() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        crm__subcmd__meta__subcmd__leads)
+            opts="-v -q -y -h -V --json --verbose --quiet --yes --no-dotenv --database-url --help --version subscribe status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__leads__subcmd__help)
+            opts="subscribe status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__leads__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__leads__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__leads__subcmd__help__subcmd__subscribe)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__leads__subcmd__status)
+            opts="-v -q -y -h -V --tenant --all --concurrency --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        crm__subcmd__meta__subcmd__leads__subcmd__subscribe)
+            opts="-v -q -y -h -V --tenant --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         crm__subcmd__meta__subcmd__list__subcmd__accounts)
             opts="-v -q -y -h -V --tenant --business --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1107,7 +1305,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__select)
-            opts="-v -q -y -h -V --tenant --business --ad-account --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --tenant --business --ad-account --page --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1122,6 +1320,10 @@ _crm__meta() {
                     return 0
                     ;;
                 --ad-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --page)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -46,6 +46,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand doctor 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew'
             cand deadlines 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)'
             cand log 'The audit log, newest first (no key needed)'
+            cand leads 'Lead ads: install the app on the tenant''s Page for `leadgen`, and check the whole flow'
             cand relay-page 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -179,6 +180,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand --config-id 'Facebook Login for Business configuration id, sent instead of the scopes'
             cand --business 'Business manager id'
             cand --ad-account 'Ad account id (`act_…`)'
+            cand --page 'The Page whose lead ads reach the CRM (else the only one the user can advertise on, or a picker on a terminal)'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --no-browser 'Print the URL and read the redirected URL pasted back, instead of a loopback listener'
             cand --with-token 'Read an existing user or system-user token from stdin instead of running OAuth'
@@ -301,6 +303,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand --tenant 'The tenant''s id (a row of `tenants`)'
             cand --business 'Business manager id'
             cand --ad-account 'Ad account id (`act_…`)'
+            cand --page 'The Page whose lead ads reach the CRM (the user must have its ADVERTISE task); without an id, a picker on a terminal, or the only eligible Page. Alone, it leaves the ad account as it is'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -444,6 +447,69 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'crm-meta;leads'= {
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand subscribe 'Install the app on the tenant''s Page for the `leadgen` webhook field, then verify it'
+            cand status 'Page chosen, app installed with `leadgen`, lead access, permissions, and the app''s own `page`/`leadgen` subscription; exit 3 when a check fails'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;leads;subscribe'= {
+            cand --tenant 'The tenant''s id (a row of `tenants`)'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;leads;status'= {
+            cand --tenant 'Only this tenant'
+            cand --concurrency 'Tenants checked at once with --all'
+            cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
+            cand --all 'Every connected tenant'
+            cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace)'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -y 'Answer yes to every confirmation; never prompt'
+            cand --yes 'Answer yes to every confirmation; never prompt'
+            cand --no-dotenv 'Do not read a `.env` file from the working directory'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'crm-meta;leads;help'= {
+            cand subscribe 'Install the app on the tenant''s Page for the `leadgen` webhook field, then verify it'
+            cand status 'Page chosen, app installed with `leadgen`, lead access, permissions, and the app''s own `page`/`leadgen` subscription; exit 3 when a check fails'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'crm-meta;leads;help;subscribe'= {
+        }
+        &'crm-meta;leads;help;status'= {
+        }
+        &'crm-meta;leads;help;help'= {
+        }
         &'crm-meta;relay-page'= {
             cand --loopback-port 'The loopback port `connect` listens on, which the page forwards to [env: META_LOOPBACK_PORT] [default: 8765]'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
@@ -491,6 +557,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
             cand doctor 'Check the setup: settings, the Meta app, redirect URI, database, keys, version clocks, clock skew'
             cand deadlines 'Every upcoming date that will break something, soonest first (store only, no Meta call, no key)'
             cand log 'The audit log, newest first (no key needed)'
+            cand leads 'Lead ads: install the app on the tenant''s Page for `leadgen`, and check the whole flow'
             cand relay-page 'Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app''s relay): it forwards Meta''s answer to `connect` on this computer'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -542,6 +609,14 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;help;deadlines'= {
         }
         &'crm-meta;help;log'= {
+        }
+        &'crm-meta;help;leads'= {
+            cand subscribe 'Install the app on the tenant''s Page for the `leadgen` webhook field, then verify it'
+            cand status 'Page chosen, app installed with `leadgen`, lead access, permissions, and the app''s own `page`/`leadgen` subscription; exit 3 when a check fails'
+        }
+        &'crm-meta;help;leads;subscribe'= {
+        }
+        &'crm-meta;help;leads;status'= {
         }
         &'crm-meta;help;relay-page'= {
         }

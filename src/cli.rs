@@ -125,6 +125,10 @@ pub enum Command {
     /// The audit log, newest first (no key needed).
     Log(LogArgs),
 
+    /// Lead ads: install the app on the tenant's Page for `leadgen`, and check the whole flow.
+    #[command(subcommand)]
+    Leads(LeadsCommand),
+
     /// Print the HTML page to host at an https:// META_REDIRECT_URI (a Live app's
     /// relay): it forwards Meta's answer to `connect` on this computer.
     RelayPage(RelayPageArgs),
@@ -202,6 +206,34 @@ pub struct ConnectArgs {
 
     #[command(flatten)]
     pub choice: AccountChoice,
+
+    /// The Page whose lead ads reach the CRM (else the only one the user can
+    /// advertise on, or a picker on a terminal).
+    #[arg(long, value_name = "PAGE_ID")]
+    pub page: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeadsCommand {
+    /// Install the app on the tenant's Page for the `leadgen` webhook field, then verify it.
+    Subscribe(TenantArg),
+    /// Page chosen, app installed with `leadgen`, lead access, permissions, and the
+    /// app's own `page`/`leadgen` subscription; exit 3 when a check fails.
+    Status(LeadsStatusArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("which").args(["tenant", "all"]).required(true))]
+pub struct LeadsStatusArgs {
+    /// Only this tenant.
+    #[arg(long, value_name = "ID", value_parser = tenant_id_parser())]
+    pub tenant: Option<TenantId>,
+    /// Every connected tenant.
+    #[arg(long)]
+    pub all: bool,
+    /// Tenants checked at once with --all.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
 
 fn loopback_port_parser() -> clap::builder::RangedI64ValueParser<u16> {
@@ -334,6 +366,12 @@ pub struct SelectArgs {
 
     #[command(flatten)]
     pub choice: AccountChoice,
+
+    /// The Page whose lead ads reach the CRM (the user must have its ADVERTISE
+    /// task); without an id, a picker on a terminal, or the only eligible Page.
+    /// Alone, it leaves the ad account as it is.
+    #[arg(long, value_name = "PAGE_ID", num_args = 0..=1, default_missing_value = "")]
+    pub page: Option<String>,
 }
 
 #[derive(Debug, Args)]

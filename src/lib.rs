@@ -2,7 +2,7 @@
 //!
 //! The library holds everything; `main.rs` only calls [`app::main`]. The
 //! core (`settings`, `store`, `keyring`, `crypto`, `token`, `graph`,
-//! `oauth`, `fleet`) never touches the terminal; `commands` build typed
+//! `oauth`, `fleet`, `leads`) never touches the terminal; `commands` build typed
 //! reports and `output` renders them. Modules are crate-private unless the
 //! integration tests and benchmarks drive them directly.
 
@@ -18,6 +18,7 @@ pub(crate) mod error;
 pub(crate) mod fleet;
 pub mod graph;
 pub mod keyring;
+pub(crate) mod leads;
 pub(crate) mod oauth;
 pub(crate) mod output;
 pub mod settings;

@@ -47,7 +47,7 @@ pub const DEFAULT_GRAPH_API_VERSION: &str = crate::graph::versions::NEWEST;
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8765/callback";
 /// Where `connect` listens behind an `https://` relay redirect URI.
 pub const DEFAULT_LOOPBACK_PORT: u16 = 8765;
-pub const DEFAULT_SCOPES: &str = "ads_management,ads_read,business_management,leads_retrieval,pages_show_list,whatsapp_business_management,whatsapp_business_messaging";
+pub const DEFAULT_SCOPES: &str = "ads_management,ads_read,business_management,leads_retrieval,pages_manage_metadata,pages_read_engagement,pages_show_list,whatsapp_business_management,whatsapp_business_messaging";
 pub const DEFAULT_REQUIRED_SCOPES: &str = "ads_read,business_management";
 const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com";
 const DEFAULT_DIALOG_URL: &str = "https://www.facebook.com";

@@ -39,6 +39,9 @@ struct ConnectReport {
     tenant_name: String,
     #[serde(skip)]
     ad_account_name: Option<String>,
+    page_id: Option<String>,
+    #[serde(skip)]
+    page_name: Option<String>,
 }
 
 impl Report for ConnectReport {
@@ -87,6 +90,11 @@ impl Report for ConnectReport {
         if let (Some(id), Some(name)) = (&self.ad_account_id, &self.ad_account_name) {
             p.line(format!(
                 "  ad account   {id} {name} (the CRM syncs this one)"
+            ));
+        }
+        if let (Some(id), Some(name)) = (&self.page_id, &self.page_name) {
+            p.line(format!(
+                "  page         {id} {name} (its lead ads reach the CRM)"
             ));
         }
         if !view.missing_scopes.is_empty() {
@@ -222,6 +230,8 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
             assets: Assets::default(),
             tenant_name: tenant.name,
             ad_account_name: None,
+            page_id: None,
+            page_name: None,
         });
     }
 
@@ -271,7 +281,24 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
             None
         }
     };
-    // Token, check result, chosen account and audit row: one transaction.
+    // The Page whose leads reach the CRM, also decided before anything is
+    // stored: a --page the user cannot advertise on stores nothing.
+    let can_list_pages = verified.scopes.iter().any(|s| s == "pages_show_list");
+    let pages = if can_list_pages || args.page.is_some() {
+        super::select::pages_of(&graph, &verified.token, tenant_id).await?
+    } else {
+        Vec::new()
+    };
+    let page = match ctx.choose_page(&pages, args.page.as_deref())? {
+        super::PagePick::Picked(page) => Some(page),
+        super::PagePick::Undecided(why) => {
+            ctx.printer.note(format!(
+                "No Page chosen for lead ads: {why}; choose later with `crm-meta select --tenant {tenant_id} --page`."
+            ));
+            None
+        }
+    };
+    // Token, check result, chosen account, Page and audit row: one transaction.
     let status = status_of(&verified, DEFAULT_WARNING_DAYS);
     let mut connection = new_connection(
         tenant_id,
@@ -285,13 +312,15 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         business_manager_id: s.business.map(|(id, _)| id.to_owned()),
         ad_account_id: s.account.id.clone(),
     });
-    let audit = connect_audit(
+    connection.page_id = page.map(|p| p.id.clone());
+    let mut audit = connect_audit(
         tenant_id,
         method,
         &verified,
         &assets,
         connection.selection.as_ref(),
     );
+    audit.detail["page_id"] = json!(connection.page_id);
     let replaced = store
         .upsert_connection(&cipher, &connection, &audit)
         .await?
@@ -304,6 +333,8 @@ pub async fn run(ctx: &Context, args: ConnectArgs) -> Result<Exit> {
         business_manager_id: selection.and_then(|s| s.business.map(|(id, _)| id.to_owned())),
         ad_account_id: selection.map(|s| s.account.id.clone()),
         ad_account_name: selection.map(|s| s.account.name.clone()),
+        page_id: page.map(|p| p.id.clone()),
+        page_name: page.map(|p| p.name.clone()),
         assets,
         tenant_name: tenant.name,
     };
@@ -440,6 +471,7 @@ fn new_connection(
         graph_api_version: graph_api_version.to_owned(),
         checked: None,
         selection: None,
+        page_id: None,
     })
 }
 

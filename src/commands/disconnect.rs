@@ -1,5 +1,7 @@
-//! `crm-meta disconnect --tenant N [--keep-remote]`: revoke the app at Meta,
-//! then delete the stored token. A failed revocation keeps the token.
+//! `crm-meta disconnect --tenant N [--keep-remote]`: remove the app from the
+//! tenant's Page (when this tenant installed it and no other tenant uses the
+//! Page), revoke the app at Meta, then delete the stored token. A failure at
+//! Meta keeps the token.
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
@@ -10,9 +12,12 @@ use super::Context;
 use crate::cli::DisconnectArgs;
 use crate::crypto::fingerprint;
 use crate::error::{Exit, UserError};
+use crate::graph::GraphClient;
 use crate::graph::versions::Clock;
+use crate::leads;
 use crate::output::{Printer, Report};
-use crate::store::{AuditEntry, Expected, StoreError};
+use crate::store::{AuditEntry, Expected, Store, StoreError};
+use secrecy::SecretString;
 
 pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
     let tenant_id = args.tenant.tenant;
@@ -49,6 +54,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
         .await?;
 
     let mut invalidated = Vec::new();
+    let mut page_unsubscribed = None;
     if let (Some(graph), Some(token)) = (&graph, &token) {
         if !shared_with.is_empty() {
             let others = shared_with
@@ -70,6 +76,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
                     revoked: false,
                     shared_with,
                     invalidated: Vec::new(),
+                    page_unsubscribed: None,
                     meta_user_id: meta_user,
                 });
             }
@@ -79,6 +86,13 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
             )? {
                 return Err(UserError("disconnect cancelled; nothing changed".into()).into());
             }
+        }
+        // First the Page this tenant installed the app on (a revoked user's
+        // Page token no longer works), unless another tenant uses that Page.
+        if let (Some(page_id), Some(_)) = (&info.page_id, info.page_subscribed_at) {
+            page_unsubscribed = remove_from_page(ctx, graph, &store, tenant_id, token, page_id)
+                .await?
+                .then(|| page_id.clone());
         }
         if let Err(e) = graph.revoke_permissions(token).await {
             let already_dead = e.api().is_some_and(|a| a.is_token_problem());
@@ -99,6 +113,7 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
         "meta_user_id": meta_user,
         "token_fingerprint": token.as_ref().map(fingerprint),
         "invalidated_tenants": invalidated,
+        "page_unsubscribed": page_unsubscribed,
     });
     // Meta has revoked the user's app: the tenants sharing that user are
     // cut off whatever happens to this tenant's row.
@@ -144,8 +159,57 @@ pub async fn run(ctx: &Context, args: DisconnectArgs) -> Result<Exit> {
         revoked: graph.is_some(),
         shared_with,
         invalidated,
+        page_unsubscribed,
         meta_user_id: meta_user,
     })
+}
+
+/// Removes the app from the tenant's Page unless another tenant uses it.
+/// Returns whether it was removed; Meta failing to answer keeps everything.
+async fn remove_from_page(
+    ctx: &Context,
+    graph: &GraphClient,
+    store: &Store,
+    tenant_id: i32,
+    token: &SecretString,
+    page_id: &str,
+) -> Result<bool> {
+    let others = store.tenants_on_page(page_id, tenant_id).await?;
+    if !others.is_empty() {
+        let others: Vec<String> = others.iter().map(i32::to_string).collect();
+        ctx.printer.note(format!(
+            "The app stays on Page {page_id}: tenant(s) {} use it too.",
+            others.join(", ")
+        ));
+        return Ok(false);
+    }
+    let page_token = match leads::page_token(graph, token, page_id).await {
+        Ok(Ok(page_token)) => page_token,
+        Ok(Err(refused)) => {
+            ctx.printer
+                .warn(format!("the app stays on Page {page_id}: {}", refused.0));
+            return Ok(false);
+        }
+        Err(e)
+            if e.api()
+                .is_some_and(|a| a.is_token_problem() || a.is_permission()) =>
+        {
+            ctx.printer.warn(format!(
+                "the app stays on Page {page_id}: the token cannot ask for the Page's token ({e})"
+            ));
+            return Ok(false);
+        }
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(
+                "reading the tenant's Pages failed; nothing changed (try again, or pass --keep-remote)",
+            ));
+        }
+    };
+    graph
+        .remove_from_page(page_id, &page_token)
+        .await
+        .context("removing the app from the tenant's Page failed; nothing changed (try again, or pass --keep-remote)")?;
+    Ok(true)
 }
 
 #[derive(Serialize)]
@@ -155,6 +219,8 @@ struct Disconnected {
     revoked: bool,
     shared_with: Vec<i32>,
     invalidated: Vec<i32>,
+    /// The Page the app was removed from first, if any.
+    page_unsubscribed: Option<String>,
     #[serde(skip)]
     meta_user_id: String,
 }
@@ -181,6 +247,9 @@ impl Report for Disconnected {
             "Disconnected tenant {}: {how} its token.",
             self.tenant_id
         ));
+        if let Some(page_id) = &self.page_unsubscribed {
+            out.line(format!("Removed the app from Page {page_id}."));
+        }
         if !self.invalidated.is_empty() {
             let others = self
                 .invalidated

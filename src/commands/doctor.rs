@@ -98,8 +98,10 @@ pub async fn run(ctx: &Context) -> Result<Exit> {
     }
 
     let (app, clock) = meta_app(ctx).await;
+    let app_known = app.status == Status::Ok;
     checks.push(app);
     checks.push(clock);
+    checks.push(leads_webhook(ctx, app_known).await);
     checks.push(redirect_uri(s.redirect_uri(), s.loopback_port()));
     let (database, keys) = store_checks(ctx).await;
     checks.push(database);
@@ -108,6 +110,66 @@ pub async fn run(ctx: &Context) -> Result<Exit> {
         checks.push(version_clock(ctx, clock));
     }
     ctx.printer.finish(&DoctorReport { checks })
+}
+
+/// The app's own webhook subscription to Pages' `leadgen` field, with an
+/// active callback: without it no lead reaches the CRM, whatever each
+/// tenant's Page does.
+async fn leads_webhook(ctx: &Context, app_known: bool) -> Check {
+    const NAME: &str = "leads_webhook";
+    const FIX: &str = "In the Meta App Dashboard, Webhooks: choose the Page object, set the CRM's callback URL and verify token, and subscribe to the leadgen field.";
+    if !app_known {
+        return Check::warn(
+            NAME,
+            "not checked: the app's id and secret are not proven",
+            "Fix meta_app, then run doctor again.",
+        );
+    }
+    let subscriptions = match ctx.graph(&[]) {
+        Ok(graph) => graph.app_subscriptions().await,
+        Err(e) => return Check::fail(NAME, e.to_string(), "Fix the settings above."),
+    };
+    let subscriptions = match subscriptions {
+        Ok(subscriptions) => subscriptions,
+        Err(e) => {
+            return Check::fail(
+                NAME,
+                format!("reading the app's webhook subscriptions failed: {e}"),
+                "Check the network, then run doctor again.",
+            );
+        }
+    };
+    let Some(page) = subscriptions.iter().find(|s| s.object == "page") else {
+        return Check::fail(
+            NAME,
+            "the app has no webhook subscription to the Page object",
+            FIX,
+        );
+    };
+    let url = page.callback_url.as_deref().unwrap_or("no callback URL");
+    if !page.fields.iter().any(|f| f.name == crate::leads::LEADGEN) {
+        let fields: Vec<&str> = page.fields.iter().map(|f| f.name.as_str()).collect();
+        return Check::fail(
+            NAME,
+            format!(
+                "the Page subscription ({url}) lacks the leadgen field (it has: {})",
+                if fields.is_empty() {
+                    "none".to_owned()
+                } else {
+                    fields.join(", ")
+                }
+            ),
+            FIX,
+        );
+    }
+    if !page.active {
+        return Check::fail(
+            NAME,
+            format!("the Page leadgen subscription's callback {url} is not active"),
+            "Make the callback URL answer Meta's verification request, then re-verify it in the App Dashboard (Webhooks).",
+        );
+    }
+    Check::ok(NAME, format!("Pages' leadgen field reaches {url}"))
 }
 
 /// The app id and secret, proven to Meta with an app access token, and

@@ -268,6 +268,7 @@ fn accept(
         graph_api_version: graph_api_version.to_owned(),
         checked: Some(a.status),
         selection: None,
+        page_id: None,
     };
     Ok((connection, audit))
 }

@@ -13,6 +13,7 @@ mod disconnect;
 mod doctor;
 mod import;
 mod keys;
+mod leads;
 mod list_accounts;
 mod log;
 mod migrate;
@@ -34,9 +35,11 @@ use crate::output::new_table;
 
 use crate::cli::{Cli, Command, GlobalOpts};
 use crate::error::{Exit, UserError};
+use crate::graph::pages::ManagedPage;
 use crate::graph::versions::{self, Clock, Lifecycle};
 use crate::graph::{GraphClient, RetryPolicy};
 use crate::keyring::{KeySettings, Keyring};
+use crate::leads::PageChoice;
 use crate::output::Printer;
 use crate::settings::{DatabaseTarget, Settings};
 use crate::store::Connection;
@@ -250,6 +253,56 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Resolves `--page ID` (empty: no id), the only Page the user can
+    /// advertise on, or the person's pick among every Page with its tasks.
+    /// A Page without `ADVERTISE`, or not the user's, is refused by name.
+    pub fn choose_page<'a>(
+        &self,
+        pages: &'a [ManagedPage],
+        requested: Option<&str>,
+    ) -> Result<PagePick<'a>> {
+        let requested = requested.map(str::trim).filter(|id| !id.is_empty());
+        match crate::leads::choose_page(pages, requested)? {
+            PageChoice::Picked(page) => Ok(PagePick::Picked(page)),
+            PageChoice::NoneEligible => Ok(PagePick::Undecided(format!(
+                "the Meta user can perform the ADVERTISE task on none of its {} Page(s)",
+                pages.len()
+            ))),
+            PageChoice::Several(_) if self.printer.can_prompt() && !self.yes => {
+                let labels: Vec<String> = pages
+                    .iter()
+                    .map(|p| format!("{}  {}  ({})", p.id, p.name, p.tasks.join(", ")))
+                    .collect();
+                let default = pages.iter().position(|p| p.can_advertise()).unwrap_or(0);
+                let index = self
+                    .printer
+                    .pick(
+                        "Page whose lead ads reach the CRM (type to filter)",
+                        &labels,
+                        default,
+                    )?
+                    .ok_or_else(|| UserError("no Page chosen".into()))?;
+                let id = pages.get(index).map(|p| p.id.as_str());
+                match crate::leads::choose_page(pages, id)? {
+                    PageChoice::Picked(page) => Ok(PagePick::Picked(page)),
+                    _ => Err(UserError("no Page chosen".into()).into()),
+                }
+            }
+            PageChoice::Several(eligible) => Ok(PagePick::Undecided(format!(
+                "{} Pages to choose from and nobody to ask (no terminal, or --yes): pass --page ID",
+                eligible.len()
+            ))),
+        }
+    }
+}
+
+/// How the tenant's Page was decided.
+pub enum PagePick<'a> {
+    Picked(&'a ManagedPage),
+    Undecided(String),
+}
+
 /// How the ad account the CRM syncs was decided.
 pub enum Chosen<'a> {
     Picked(&'a Reachable<'a>),
@@ -289,6 +342,7 @@ async fn dispatch(ctx: &Context, command: Command) -> Result<Exit> {
         Command::Tenants(command) => tenants::run(ctx, command).await,
         Command::Completions { shell } => completions::run(shell),
         Command::RelayPage(args) => relay_page::run(ctx, args),
+        Command::Leads(command) => leads::run(ctx, command).await,
         Command::Connect(args) => connect::run(ctx, args).await,
         Command::Disconnect(args) => disconnect::run(ctx, args).await,
         Command::TestConnection(args) => test_connection::run(ctx, args).await,

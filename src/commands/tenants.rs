@@ -70,6 +70,8 @@ struct TenantRow {
     data_access_expires_at: Option<DateTime<Utc>>,
     business_manager_id: Option<String>,
     ad_account_id: Option<String>,
+    /// The Page whose lead ads reach the CRM.
+    page_id: Option<String>,
     last_checked_at: Option<DateTime<Utc>>,
     last_check_status: Option<TokenStatus>,
     /// Other tenants connected with the same Meta user.
@@ -103,6 +105,7 @@ impl TenantRow {
             data_access_expires_at: connection.and_then(|c| c.data_access_expires_at),
             business_manager_id: connection.and_then(|c| c.business_manager_id.clone()),
             ad_account_id: connection.and_then(|c| c.ad_account_id.clone()),
+            page_id: connection.and_then(|c| c.page_id.clone()),
             last_checked_at: connection.and_then(|c| c.last_checked_at),
             last_check_status: connection.and_then(|c| c.last_check_status),
             shared_with,
@@ -160,6 +163,7 @@ impl Report for TenantsReport {
             "META USER",
             "EXPIRES",
             "AD ACCOUNT",
+            "PAGE",
             "LAST CHECK",
             "SHARED WITH",
         ]);
@@ -189,6 +193,7 @@ impl Report for TenantsReport {
                 user,
                 expires,
                 row.ad_account_id.clone().unwrap_or_default(),
+                row.page_id.clone().unwrap_or_default(),
                 last_check,
                 row.shared_with
                     .iter()

@@ -11,11 +11,14 @@
 //!   parsing and scrubbing;
 //! - `endpoints`: the typed calls (token exchange, `debug_token` and its
 //!   batches, `/me`, list edges with pagination, revocation);
+//! - `pages`: the lead-ads calls (Pages and Page tokens, `subscribed_apps`,
+//!   lead access, the app's webhook subscriptions);
 //! - `types`, `error`, `usage`, `versions`: answers, errors, usage headers
 //!   and the version clocks.
 
 mod endpoints;
 mod error;
+pub mod pages;
 mod transport;
 mod types;
 mod usage;

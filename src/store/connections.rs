@@ -18,8 +18,8 @@ use crate::token::TokenStatus;
 /// Columns an upsert writes, in bind order; `created_at` and `updated_at` share the time.
 const UPSERT_COLUMNS: &str = "tenant_id, access_token, token_key_id, token_type, expires_at, data_access_expires_at, \
      scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, created_at, updated_at, last_used_by, \
-     business_manager_id, ad_account_id, last_checked_at, last_check_status";
-const UPSERT_PARAMS_PER_ROW: usize = 17;
+     business_manager_id, ad_account_id, last_checked_at, last_check_status, page_id";
+const UPSERT_PARAMS_PER_ROW: usize = 18;
 
 /// `INSERT … ON CONFLICT (tenant_id) DO UPDATE` for `rows` connections. A
 /// given selection is stored; without one, the earlier choice survives only
@@ -29,7 +29,7 @@ fn upsert_sql(rows: usize) -> String {
         .map(|r| {
             // created_at and updated_at share parameter 12.
             let params: Vec<String> = [
-                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12, 13, 14, 15, 16, 17,
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 12, 13, 14, 15, 16, 17, 18,
             ]
             .iter()
             .map(|i| format!("${}", r * UPSERT_PARAMS_PER_ROW + i))
@@ -48,6 +48,11 @@ fn upsert_sql(rows: usize) -> String {
                 WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.business_manager_id END, \
             ad_account_id = CASE WHEN excluded.ad_account_id IS NOT NULL THEN excluded.ad_account_id \
                 WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.ad_account_id END, \
+            page_id = CASE WHEN excluded.page_id IS NOT NULL THEN excluded.page_id \
+                WHEN meta_tokens.meta_user_id = excluded.meta_user_id THEN meta_tokens.page_id END, \
+            page_subscribed_at = CASE WHEN meta_tokens.meta_user_id = excluded.meta_user_id \
+                AND (excluded.page_id IS NULL OR excluded.page_id = meta_tokens.page_id) \
+                THEN meta_tokens.page_subscribed_at END, \
             meta_user_id = excluded.meta_user_id, meta_user_name = excluded.meta_user_name, \
             last_checked_at = excluded.last_checked_at, last_check_status = excluded.last_check_status, \
             updated_at = excluded.updated_at, last_used_by = excluded.last_used_by",
@@ -81,6 +86,7 @@ macro_rules! bind_connection {
             .bind($conn.selection.as_ref().map(|s| s.ad_account_id.as_str()))
             .bind($conn.checked.map(|_| $now))
             .bind($conn.checked.map(TokenStatus::as_str))
+            .bind($conn.page_id.as_deref())
     };
 }
 
@@ -389,6 +395,66 @@ impl Store {
                 .bind(ad_account_id)
                 .bind(now)
                 .bind(&audit.actor)
+        )
+    }
+
+    /// Records the Page whose leads the CRM receives for a tenant, with its
+    /// audit entry, in one transaction. A different Page forgets that this
+    /// tenant installed the app on the old one. Returns whether the tenant
+    /// had a connection to record it on.
+    pub async fn set_page(
+        &self,
+        tenant_id: i32,
+        page_id: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET page_subscribed_at = CASE WHEN page_id = $2 THEN page_subscribed_at END, \
+             page_id = $2, updated_at = $3, last_used_by = $4 WHERE tenant_id = $1";
+        let now = Utc::now();
+        change_with_audit!(
+            self,
+            audit,
+            now,
+            sqlx::query(SQL)
+                .bind(tenant_id)
+                .bind(page_id)
+                .bind(now)
+                .bind(&audit.actor)
+        )
+    }
+
+    /// Records that this tenant installed the app on its Page (still
+    /// `page_id`), with its audit entry, in one transaction.
+    pub async fn mark_page_subscribed(
+        &self,
+        tenant_id: i32,
+        page_id: &str,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE meta_tokens SET page_subscribed_at = $3, updated_at = $3, last_used_by = $4 \
+             WHERE tenant_id = $1 AND page_id = $2";
+        let now = Utc::now();
+        change_with_audit!(
+            self,
+            audit,
+            now,
+            sqlx::query(SQL)
+                .bind(tenant_id)
+                .bind(page_id)
+                .bind(now)
+                .bind(&audit.actor)
+        )
+    }
+
+    /// Other tenants whose connection names this Page.
+    pub async fn tenants_on_page(
+        &self,
+        page_id: &str,
+        except_tenant: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        const SQL: &str = "SELECT tenant_id FROM meta_tokens WHERE page_id = $1 AND tenant_id <> $2 ORDER BY tenant_id";
+        Ok(
+            with_pool!(self, pool => sqlx::query_scalar(SQL).bind(page_id).bind(except_tenant).fetch_all(pool).await)?,
         )
     }
 

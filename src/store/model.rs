@@ -35,6 +35,9 @@ pub struct NewConnection {
     /// The business manager and ad account the CRM syncs; `None` keeps an
     /// earlier choice when the Meta user is the same.
     pub selection: Option<Selection>,
+    /// The Page whose leads the CRM receives; `None` keeps an earlier one
+    /// when the Meta user is the same.
+    pub page_id: Option<String>,
 }
 
 /// The business manager (none for a personal account) and ad account the CRM syncs.
@@ -57,6 +60,8 @@ pub struct ConnectionInfo {
     pub meta_user_name: Option<String>,
     pub graph_api_version: String,
     pub page_id: Option<String>,
+    /// When this tenant's `leads subscribe` installed the app on `page_id`.
+    pub page_subscribed_at: Option<DateTime<Utc>>,
     pub business_manager_id: Option<String>,
     pub ad_account_id: Option<String>,
     pub last_checked_at: Option<DateTime<Utc>>,
@@ -131,7 +136,7 @@ pub enum Upserted {
 }
 
 pub(super) const CONNECTION_COLUMNS: &str = "tenant_id, access_token, token_key_id, token_type, expires_at, data_access_expires_at, \
-     scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, page_id, business_manager_id, \
+     scopes, business_managers, meta_user_id, meta_user_name, graph_api_version, page_id, page_subscribed_at, business_manager_id, \
      ad_account_id, last_checked_at, last_check_status, created_at, updated_at";
 
 #[derive(sqlx::FromRow)]
@@ -148,6 +153,7 @@ pub(super) struct ConnectionRow {
     pub(super) meta_user_name: Option<String>,
     pub(super) graph_api_version: String,
     pub(super) page_id: Option<String>,
+    pub(super) page_subscribed_at: Option<DateTime<Utc>>,
     pub(super) business_manager_id: Option<String>,
     pub(super) ad_account_id: Option<String>,
     pub(super) last_checked_at: Option<DateTime<Utc>>,
@@ -176,6 +182,7 @@ impl ConnectionRow {
             meta_user_name: self.meta_user_name,
             graph_api_version: self.graph_api_version,
             page_id: self.page_id,
+            page_subscribed_at: self.page_subscribed_at,
             business_manager_id: self.business_manager_id,
             ad_account_id: self.ad_account_id,
             last_checked_at: self.last_checked_at,

@@ -182,6 +182,7 @@ async fn doctor_checks_the_setup_without_sending_any_tenant_token() {
         "keys",
         "graph_version",
         "marketing_version",
+        "leads_webhook",
     ] {
         assert_eq!(status(name), "ok", "{name}: {checks}");
     }
@@ -194,7 +195,11 @@ async fn doctor_checks_the_setup_without_sending_any_tenant_token() {
     let requests: Vec<String> = s.fake.world().requests[before..].to_vec();
     assert_eq!(
         requests,
-        vec!["GET /v27.0/oauth/access_token", "GET /v27.0/debug_token"],
+        vec![
+            "GET /v27.0/oauth/access_token",
+            "GET /v27.0/debug_token",
+            "GET /v27.0/1234567890/subscriptions"
+        ],
         "{requests:?}"
     );
 

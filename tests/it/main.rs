@@ -7,6 +7,7 @@ mod clocks;
 mod connect;
 mod fleet;
 mod hardening;
+mod leads;
 mod lifecycle;
 mod migrate;
 mod operate;

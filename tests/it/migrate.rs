@@ -3,8 +3,8 @@
 
 use crate::support::{Cli, key_b64};
 
-const SQLITE_VERSIONS: usize = 4;
-const POSTGRES_VERSIONS: usize = 5;
+const SQLITE_VERSIONS: usize = 5;
+const POSTGRES_VERSIONS: usize = 6;
 
 #[test]
 fn embedded_store_migrates_and_reports_status() {

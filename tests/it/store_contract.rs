@@ -24,6 +24,7 @@ fn connection(tenant_id: i32, token: &str, user: &str) -> NewConnection {
         graph_api_version: "v25.0".into(),
         checked: None,
         selection: None,
+        page_id: None,
     }
 }
 

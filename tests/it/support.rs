@@ -179,6 +179,7 @@ pub fn bulk_connections(
                     graph_api_version: "v27.0".into(),
                     checked: None,
                     selection: None,
+                    page_id: None,
                 },
                 crm_meta::store::AuditEntry::new(id, "import", serde_json::json!({})),
             )

@@ -146,6 +146,16 @@ pub(crate) fn graph_call(
         }
         return Answer::ok(json!({ "success": true }));
     }
+    if (method, rest) == ("GET", "me/accounts") {
+        return crate::pages::accounts(w, &token, params);
+    }
+    let (object, edge) = match rest.split_once('/') {
+        Some((object, edge)) => (object, Some(edge)),
+        None => (rest, None),
+    };
+    if let Some(answer) = crate::pages::page_call(w, &token, method, object, edge, params) {
+        return answer;
+    }
     let Some(user) = w.users.get(&token.user_id) else {
         return Answer::error(400, 190, None, "Invalid OAuth access token.");
     };
@@ -193,7 +203,7 @@ pub(crate) fn graph_call(
 }
 
 /// One page of a list, with cursors; `next` only when more remain.
-fn page<T>(
+pub(crate) fn page<T>(
     rest: &str,
     items: &[T],
     to_json: impl Fn(&T) -> Value,

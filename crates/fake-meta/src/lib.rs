@@ -3,7 +3,8 @@
 //! the real one does: single-use codes bound to their redirect URI and PKCE
 //! challenge, short- and long-lived tokens, `debug_token`, cursor pagination
 //! that ends at the missing `next`, `appsecret_proof` enforcement, revocation,
-//! batch requests, Meta's error shapes and usage headers. Latency, faults and
+//! batch requests, Pages and their lead-ads subscriptions, Meta's error
+//! shapes and usage headers. Latency, faults and
 //! rate limits can be injected.
 //!
 //! The fake serves tests, benchmarks and `cargo run --example fake_meta`:
@@ -12,18 +13,20 @@
 //!
 //! Modules: `world` (the state and how tests arrange it), `oauth` (the
 //! dialog and the code and token exchanges), `graph` (`debug_token`, the
-//! Graph edges, pagination, batches), `server` (the HTTP server, request
+//! Graph edges, pagination, batches), `pages` (Pages, Page tokens, the
+//! `subscribed_apps` edge, lead access, the app's webhook subscriptions), `server` (the HTTP server, request
 //! dispatch, latency and faults) and `answer` (Meta's answer and error
 //! shapes). Everything public is re-exported here.
 
 mod answer;
 mod graph;
 mod oauth;
+mod pages;
 mod server;
 mod world;
 
 pub use server::FakeMeta;
 pub use world::{
-    APP_ID, APP_SECRET, AdAccount, Business, Dialog, Fault, LONG_LIVED_SECONDS, RateBudget, Token,
-    User, World, now,
+    ALL_PAGE_TASKS, APP_ID, APP_SECRET, AdAccount, AppSubscription, Business, DEMO_PAGE_ID, Dialog,
+    Fault, LONG_LIVED_SECONDS, Page, RateBudget, Token, User, World, now,
 };

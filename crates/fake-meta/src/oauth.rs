@@ -165,6 +165,7 @@ pub(crate) fn access_token(w: &mut World, params: &[(String, String)]) -> Answer
                 scopes: Vec::new(),
                 valid: true,
                 long_lived: true,
+                page_id: None,
             },
         );
         return Answer::ok(json!({ "access_token": token, "token_type": "bearer" }));
@@ -208,6 +209,7 @@ pub(crate) fn access_token(w: &mut World, params: &[(String, String)]) -> Answer
             Token {
                 expires_at,
                 long_lived: true,
+                page_id: None,
                 issued_at: now(),
                 data_access_expires_at: now() + DATA_ACCESS_SECONDS,
                 ..old
@@ -272,6 +274,7 @@ pub(crate) fn access_token(w: &mut World, params: &[(String, String)]) -> Answer
             scopes: code.scopes,
             valid: true,
             long_lived: false,
+            page_id: None,
         },
     );
     Answer::ok(

@@ -269,6 +269,11 @@ pub(crate) fn route(
             if !w.spend() {
                 return Answer::error(400, 4, None, "(#4) Application request limit reached");
             }
+            if let Some(app_id) = rest.strip_suffix("/subscriptions")
+                && method == Method::GET
+            {
+                return crate::pages::app_subscriptions(w, app_id, params);
+            }
             graph_call(w, method.as_str(), rest, params)
         }
     }

@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 pub const APP_ID: &str = "1234567890";
 pub const APP_SECRET: &str = "fakeappsecret0123456789abcdef";
 /// Meta's "long-lived" lifetime, as its exchange reports it.
+/// The Page of [`World::demo`]'s user.
+pub const DEMO_PAGE_ID: &str = "200000001";
 pub const LONG_LIVED_SECONDS: i64 = 5_183_944;
 pub(crate) const DATA_ACCESS_SECONDS: i64 = 90 * 86_400;
 
@@ -88,6 +90,8 @@ impl User {
                 "ads_read",
                 "business_management",
                 "leads_retrieval",
+                "pages_manage_metadata",
+                "pages_read_engagement",
                 "pages_show_list",
             ]
             .map(String::from)
@@ -121,6 +125,63 @@ pub struct Token {
     pub scopes: Vec<String>,
     pub valid: bool,
     pub long_lived: bool,
+    /// A Page token: the Page it acts for (it dies with the user's token).
+    pub page_id: Option<String>,
+}
+
+/// A Facebook Page, the users who have tasks on it, and the apps installed on it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    /// User id → the tasks that user can perform (`ADVERTISE`, `MANAGE`, …).
+    pub tasks: BTreeMap<String, Vec<String>>,
+    /// App id → the webhook fields it is installed for.
+    pub subscribed_apps: BTreeMap<String, Vec<String>>,
+    /// Users the business's Leads Access Manager refuses.
+    pub lead_access_denied: std::collections::BTreeSet<String>,
+}
+
+impl Page {
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            category: "Retail Company".into(),
+            tasks: BTreeMap::new(),
+            subscribed_apps: BTreeMap::new(),
+            lead_access_denied: Default::default(),
+        }
+    }
+
+    /// Gives `user_id` these tasks on the Page.
+    pub fn with_user(mut self, user_id: &str, tasks: &[&str]) -> Self {
+        self.tasks.insert(
+            user_id.to_owned(),
+            tasks.iter().map(|t| (*t).to_owned()).collect(),
+        );
+        self
+    }
+}
+
+/// Every task a Page admin has.
+pub const ALL_PAGE_TASKS: [&str; 6] = [
+    "ADVERTISE",
+    "ANALYZE",
+    "CREATE_CONTENT",
+    "MESSAGING",
+    "MODERATE",
+    "MANAGE",
+];
+
+/// The app's own webhook subscription to one object's fields.
+#[derive(Debug, Clone)]
+pub struct AppSubscription {
+    pub object: String,
+    pub callback_url: String,
+    pub active: bool,
+    pub fields: Vec<String>,
 }
 
 /// An authorization code the dialog issued, awaiting its exchange.
@@ -218,6 +279,10 @@ pub struct World {
     pub ads_versions_upgraded: Vec<String>,
     /// Added to the `Date` header of every answer (a server clock off by this).
     pub clock_skew_seconds: i64,
+    /// Pages by id.
+    pub pages: BTreeMap<String, Page>,
+    /// The app's webhook subscriptions (`GET /{app-id}/subscriptions`).
+    pub app_subscriptions: Vec<AppSubscription>,
 }
 
 impl Default for World {
@@ -244,6 +309,8 @@ impl Default for World {
             ads_versions_ended: Vec::new(),
             ads_versions_upgraded: Vec::new(),
             clock_skew_seconds: 0,
+            pages: BTreeMap::new(),
+            app_subscriptions: Vec::new(),
         }
     }
 }
@@ -288,6 +355,15 @@ impl World {
         world.dialog = Dialog::Approve {
             user_id: user.id.clone(),
         };
+        // One Page the user runs, and the app subscribed to Pages' leadgen.
+        let store = Page::new(DEMO_PAGE_ID, "Acme Store").with_user(&user.id, &ALL_PAGE_TASKS);
+        world.pages.insert(store.id.clone(), store);
+        world.app_subscriptions.push(AppSubscription {
+            object: "page".into(),
+            callback_url: "https://crm.example/webhooks/meta".into(),
+            active: true,
+            fields: vec!["leadgen".into()],
+        });
         world.users.insert(user.id.clone(), user);
         world
     }
@@ -314,6 +390,7 @@ impl World {
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 valid: true,
                 long_lived: true,
+                page_id: None,
             },
         );
         token

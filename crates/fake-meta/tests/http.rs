@@ -784,3 +784,120 @@ async fn a_live_app_refuses_http_redirects_and_accepts_only_its_registered_https
             .starts_with(&format!("{RELAY}?code="))
     );
 }
+
+#[tokio::test]
+async fn pages_give_page_tokens_that_install_the_app_for_leadgen() {
+    let mut world = World::demo(1, 1);
+    world
+        .pages
+        .get_mut(fake_meta::DEMO_PAGE_ID)
+        .unwrap()
+        .lead_access_denied
+        .insert("10002".into());
+    let fake = FakeMeta::start(world).await.unwrap();
+    let all = [
+        "pages_show_list",
+        "pages_manage_metadata",
+        "pages_read_engagement",
+        "leads_retrieval",
+    ];
+    let user = fake.world().issue_token(USER, "USER", None, &all);
+    let page = fake_meta::DEMO_PAGE_ID;
+
+    let reply = graph(&fake, "GET", "/v27.0/me/accounts", &user).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let entry = reply.json()["data"][0].clone();
+    assert_eq!(entry["id"], json!(page));
+    assert!(strings(&entry["tasks"]).contains(&"ADVERTISE".to_owned()));
+    let page_token = entry["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(fake.world().tokens[&page_token].kind, "PAGE");
+
+    // The edge wants the Page's own token, signed with a proof of it.
+    let edge = format!("/v27.0/{page}/subscribed_apps");
+    let reply = graph(&fake, "GET", &edge, &user).await;
+    assert_eq!(reply.error()["code"], json!(210));
+    let reply = graph(&fake, "GET", &edge, &page_token).await;
+    assert_eq!(reply.json()["data"], json!([]));
+    let post = format!("{edge}?subscribed_fields=leadgen");
+    let target = format!(
+        "{post}&{}",
+        query(&[
+            ("access_token", &page_token),
+            ("appsecret_proof", &proof(&page_token))
+        ])
+    );
+    let reply = send(fake.addr, "POST", &target, None).await;
+    assert_eq!(reply.json(), json!({ "success": true }));
+    let reply = graph(&fake, "GET", &edge, &page_token).await;
+    assert_eq!(
+        reply.json()["data"][0]["subscribed_fields"],
+        json!(["leadgen"])
+    );
+
+    // Lead access, by user.
+    let lead_access = |user_id: &str| {
+        let target = format!(
+            "/v27.0/{page}?{}",
+            query(&[
+                ("fields", &format!("has_lead_access.user_id({user_id})")),
+                ("access_token", &page_token),
+                ("appsecret_proof", &proof(&page_token)),
+            ])
+        );
+        let addr = fake.addr;
+        async move { send(addr, "GET", &target, None).await }
+    };
+    let reply = lead_access(USER).await;
+    assert_eq!(
+        reply.json()["has_lead_access"]["can_access_lead"],
+        json!(true)
+    );
+    let reply = lead_access("10002").await;
+    assert_eq!(
+        reply.json()["has_lead_access"]["can_access_lead"],
+        json!(false)
+    );
+
+    // The app's own subscriptions need the app token.
+    let reply = get(
+        &fake,
+        &format!("/v27.0/{APP_ID}/subscriptions"),
+        &[("access_token", &format!("{APP_ID}|{APP_SECRET}"))],
+    )
+    .await;
+    assert_eq!(reply.json()["data"][0]["object"], json!("page"));
+    assert_eq!(
+        reply.json()["data"][0]["fields"][0]["name"],
+        json!("leadgen")
+    );
+    let reply = graph(
+        &fake,
+        "GET",
+        &format!("/v27.0/{APP_ID}/subscriptions"),
+        &user,
+    )
+    .await;
+    assert_eq!(reply.error()["code"], json!(190));
+
+    // DELETE uninstalls; revoking the user kills the Page token with it.
+    let target = format!(
+        "{edge}?{}",
+        query(&[
+            ("access_token", &page_token),
+            ("appsecret_proof", &proof(&page_token))
+        ])
+    );
+    assert_eq!(
+        send(fake.addr, "DELETE", &target, None).await.json(),
+        json!({ "success": true })
+    );
+    assert!(fake.world().pages[page].subscribed_apps.is_empty());
+    graph(&fake, "DELETE", "/v27.0/me/permissions", &user).await;
+    let reply = graph(&fake, "GET", &edge, &page_token).await;
+    assert_eq!(reply.error()["code"], json!(190));
+
+    // Without pages_show_list there is no Page list.
+    let narrow = fake.world().issue_token(USER, "USER", None, &["ads_read"]);
+    let reply = graph(&fake, "GET", "/v27.0/me/accounts", &narrow).await;
+    assert_eq!(reply.error()["code"], json!(200));
+}

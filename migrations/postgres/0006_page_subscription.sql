@@ -1,0 +1,4 @@
+-- When this tenant's `leads subscribe` installed the app on its Page (NULL:
+-- it did not, or the Page changed since), so `disconnect` removes only an
+-- installation this tenant made.
+ALTER TABLE meta_tokens ADD COLUMN page_subscribed_at TIMESTAMPTZ;
