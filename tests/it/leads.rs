@@ -525,3 +525,33 @@ async fn the_page_and_its_subscription_are_kept_on_postgres_too() {
     assert_eq!(run.json()["page_unsubscribed"], Value::Null);
     assert!(app_fields_on(&s, "200000002").is_some());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_picker_lists_every_page_with_its_tasks_and_refuses_one_without_advertise() {
+    let s = fake_env(world_with_pages(), &["7"]).await;
+    connect(&s, "7", ALL_SCOPES, &[]).await.assert_code(0);
+    let pick = |filter: &'static str| {
+        let mut cmd = s
+            .cli
+            .terminal_command(&["select", "--tenant", "7", "--page"]);
+        cmd.env("TERM", "xterm").env("LANG", "C.UTF-8");
+        tokio::task::spawn_blocking(move || -> Result<String, rexpect::error::Error> {
+            let mut p = rexpect::session::spawn_command(cmd, Some(20_000))?;
+            p.exp_string("type to filter")?;
+            // Every Page is listed, with the user's tasks on it.
+            p.exp_string("ANALYZE, CREATE_CONTENT")?;
+            p.send(filter)?;
+            p.flush()?;
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            p.send("\r")?;
+            p.flush()?;
+            p.exp_eof()
+        })
+    };
+    let refused = pick("Acme Blog").await.unwrap().expect("the picker");
+    assert!(refused.contains("ADVERTISE"), "{refused}");
+    assert_eq!(tenant_row(&s.cli, 7).await["page_id"], Value::Null);
+    let chosen = pick("Acme Outlet").await.unwrap().expect("the picker");
+    assert!(chosen.contains("Page 200000002"), "{chosen}");
+    assert_eq!(tenant_row(&s.cli, 7).await["page_id"], "200000002");
+}
