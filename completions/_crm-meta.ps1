@@ -291,7 +291,9 @@ Register-ArgumentCompleter -Native -CommandName 'crm-meta' -ScriptBlock {
         'crm-meta;audit' {
             [CompletionResult]::new('--within', '--within', [CompletionResultType]::ParameterName, 'Flag tokens (or data access) expiring within this many days')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Graph batch requests in flight at once')
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (`--json` implies json)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format (`--json` implies json); prometheus is the text exposition format')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Also write the metrics, in Prometheus text format, to this file (atomically: for node_exporter''s textfile collector)')
+            [CompletionResult]::new('--max-usage', '--max-usage', [CompletionResultType]::ParameterName, 'Never push the app''s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest')
             [CompletionResult]::new('--database-url', '--database-url', [CompletionResultType]::ParameterName, 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON document on stdout; no colour, progress bars or prompts')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace)')

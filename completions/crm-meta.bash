@@ -251,7 +251,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__audit)
-            opts="-v -q -y -h -V --within --concurrency --format --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --within --concurrency --format --metrics-file --max-usage --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -266,7 +266,15 @@ _crm__meta() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json csv prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                --metrics-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-usage)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --database-url)

@@ -268,7 +268,9 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;audit'= {
             cand --within 'Flag tokens (or data access) expiring within this many days'
             cand --concurrency 'Graph batch requests in flight at once'
-            cand --format 'Output format (`--json` implies json)'
+            cand --format 'Output format (`--json` implies json); prometheus is the text exposition format'
+            cand --metrics-file 'Also write the metrics, in Prometheus text format, to this file (atomically: for node_exporter''s textfile collector)'
+            cand --max-usage 'Never push the app''s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'

@@ -174,9 +174,12 @@ complete -c crm-meta -n "__fish_crm_meta_using_subcommand list-accounts" -s h -l
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand list-accounts" -s V -l version -d 'Print version'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l within -d 'Flag tokens (or data access) expiring within this many days' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l concurrency -d 'Graph batch requests in flight at once' -r
-complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l format -d 'Output format (`--json` implies json)' -r -f -a "table\t''
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l format -d 'Output format (`--json` implies json); prometheus is the text exposition format' -r -f -a "table\t''
 json\t''
-csv\t''"
+csv\t''
+prometheus\t''"
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l metrics-file -d 'Also write the metrics, in Prometheus text format, to this file (atomically: for node_exporter\'s textfile collector)' -r -F
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l max-usage -d 'Never push the app\'s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l database-url -d 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -l json -d 'Print one JSON document on stdout; no colour, progress bars or prompts'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'

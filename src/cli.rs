@@ -341,9 +341,45 @@ pub struct AuditArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
 
-    /// Output format (`--json` implies json).
-    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-    pub format: ReportFormat,
+    /// Output format (`--json` implies json); prometheus is the text exposition format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    pub format: AuditFormat,
+
+    /// Also write the metrics, in Prometheus text format, to this file
+    /// (atomically: for node_exporter's textfile collector).
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub usage: UsageLimit,
+}
+
+/// How far this run may push the app's Meta usage.
+#[derive(Debug, Args)]
+pub struct UsageLimit {
+    /// Never push the app's reported Meta usage (X-App-Usage,
+    /// X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest.
+    #[arg(long, env = "META_MAX_USAGE", value_name = "PCT", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub max_usage: Option<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    Csv,
+    Prometheus,
+}
+
+impl From<AuditFormat> for crate::output::Format {
+    fn from(format: AuditFormat) -> Self {
+        match format {
+            AuditFormat::Table => Self::Table,
+            AuditFormat::Json => Self::Json,
+            AuditFormat::Csv => Self::Csv,
+            AuditFormat::Prometheus => Self::Prometheus,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

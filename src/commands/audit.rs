@@ -1,17 +1,23 @@
 //! `crm-meta audit`: every stored token checked in Graph batches, results
-//! recorded, a summary and the problems shown; for cron and scripts.
+//! recorded, a summary and the problems shown; for cron and scripts. Tokens
+//! stream from the store a page at a time and rows stream to stdout (JSON,
+//! CSV) or to the Prometheus families as they are judged: only the counts
+//! and the problems the table shows are held.
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use serde::Serialize;
 
 use super::Context;
-use crate::cli::{AuditArgs, ReportFormat};
+use crate::cli::AuditArgs;
 use crate::crypto::fingerprint;
 use crate::error::Exit;
 use crate::fleet;
 use crate::graph::versions::Clock;
-use crate::output::{Printer, Progress, Report, new_table};
+use crate::output::prometheus::{Metrics, RunFacts};
+use crate::output::{Format, Printer, Progress, Report, Row, new_table};
+use crate::store::StoredToken;
 use crate::token::Assessment;
 use crate::token::SharedUsers;
 use crate::token::TokenStatus;
@@ -33,12 +39,17 @@ struct AuditRow {
     detail: Option<String>,
 }
 
-/// `{"summary": …, "tenants": […]}`, serialized straight from the rows
-/// (a `serde_json::Value` of 10,000 tenants would cost tens of megabytes).
-#[derive(Serialize)]
+/// The audit's result once every row has streamed past: the counts, and
+/// the rows the table shows (the problems; none in other formats).
 struct AuditReport {
     summary: Summary,
-    tenants: Vec<AuditRow>,
+    problems: Vec<AuditRow>,
+}
+
+/// What follows the streamed `tenants` in the JSON document.
+#[derive(Serialize)]
+struct Trailer<'a> {
+    summary: &'a Summary,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -72,38 +83,55 @@ impl Summary {
 }
 
 pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
+    let started = std::time::Instant::now();
     let graph = ctx.graph(&[Clock::Graph])?;
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
     let store = ctx.store(&target).await?;
     let cipher = ctx.keyring(&store, keys).await?;
-    let stored = store.tokens(&cipher).await?;
+    let format: Format = if ctx.printer.is_json() {
+        Format::Json
+    } else {
+        args.format.into()
+    };
 
-    let shared = SharedUsers::new(
-        stored
-            .iter()
-            .map(|t| (t.tenant_id, t.meta_user_id.as_str())),
-    );
-    let tokens: Vec<_> = stored.iter().map(|t| t.token.clone()).collect();
-    let progress = match args.format {
-        ReportFormat::Table => ctx.printer.progress(tokens.len() as u64, "checking tokens"),
-        ReportFormat::Json | ReportFormat::Csv => Progress::hidden(),
+    // Only the Meta users shared by several tenants are held, not the fleet.
+    let shared = store.shared_meta_users().await?;
+    let shared = SharedUsers::new(shared.iter().map(|(id, user)| (*id, user.as_str())));
+    let progress = match format {
+        Format::Table => ctx
+            .printer
+            .progress(store.connection_count().await?, "checking tokens"),
+        _ => Progress::hidden(),
     };
     let concurrency = args
         .concurrency
         .map_or(fleet::DEFAULT_CONCURRENCY, usize::from);
     let now = Utc::now();
+    let mut rows = ctx.printer.rows::<AuditRow>(format, "tenants")?;
+    let mut metrics = match (format, &args.metrics_file) {
+        (Format::Prometheus, _) | (_, Some(_)) => Some(Metrics::new()?),
+        _ => None,
+    };
+    let mut summary = Summary::default();
 
     // An unreachable check says nothing about the token: only real answers
     // are recorded, while later batches are still on the network.
-    let mut rows: Vec<Option<AuditRow>> = (0..stored.len()).map(|_| None).collect();
-    let judge = |offset: usize, answers: Vec<_>| {
-        let mut checked = Vec::with_capacity(answers.len());
-        for (i, answer) in answers.iter().enumerate() {
-            let t = &stored[offset + i];
+    let batches = fleet::stored_tokens(&store, &cipher)
+        .map_ok(|batch| {
+            batch
+                .into_iter()
+                .map(|t| (t.token.clone(), t))
+                .collect::<Vec<_>>()
+        })
+        .map_err(anyhow::Error::from);
+    let judge = |batch: fleet::Settled<StoredToken>| {
+        let mut checked = Vec::with_capacity(batch.len());
+        let mut judged = Vec::with_capacity(batch.len());
+        for (t, answer) in batch {
             let a: Assessment = crate::token::assess(
-                answer,
+                &answer,
                 graph.app_id(),
                 &required,
                 i64::from(args.within),
@@ -112,7 +140,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
             if a.status != TokenStatus::Unreachable {
                 checked.push((t.tenant_id, t.stored_as.clone(), a.status));
             }
-            rows[offset + i] = Some(AuditRow {
+            judged.push(AuditRow {
                 tenant_id: t.tenant_id,
                 status: a.status,
                 meta_user_id: Some(a.meta_user_id.unwrap_or_else(|| t.meta_user_id.clone())),
@@ -127,33 +155,85 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
                 detail: a.detail,
             });
         }
-        checked
+        (checked, judged)
     };
     fleet::check_and_write(
         &graph,
-        &tokens,
+        batches,
         concurrency,
         |n| progress.inc(n),
         judge,
-        async |checked| store.record_checks(&checked, now).await,
+        async |(checked, judged): (Vec<_>, Vec<AuditRow>)| -> Result<()> {
+            store.record_checks(&checked, now).await?;
+            for row in judged {
+                summary.count(&row);
+                if let Some(metrics) = metrics.as_mut() {
+                    metrics.tenant(
+                        row.tenant_id,
+                        row.status,
+                        row.expires_at,
+                        row.data_access_expires_at,
+                    )?;
+                }
+                let shown = row.status != TokenStatus::Ok;
+                rows.push(row, shown)?;
+            }
+            Ok(())
+        },
     )
     .await?;
     progress.finish();
     store.close().await;
+    let problems = rows.finish(&Trailer { summary: &summary })?;
 
-    let rows: Vec<AuditRow> = rows.into_iter().flatten().collect();
-    let mut summary = Summary::default();
-    for row in &rows {
-        summary.count(row);
+    if let Some(metrics) = metrics {
+        let run = RunFacts {
+            finished_at: Utc::now(),
+            duration_seconds: started.elapsed().as_secs_f64(),
+            graph_requests: graph.requests_sent(),
+        };
+        match (&args.metrics_file, format) {
+            (Some(path), Format::Prometheus) => {
+                metrics
+                    .write_file(path, &run)
+                    .with_context(|| format!("writing the metrics to {}", path.display()))?;
+                let mut file = std::fs::File::open(path)?;
+                let mut out = std::io::stdout().lock();
+                ignore_closed_pipe(std::io::copy(&mut file, &mut out).map(|_| ()))?;
+            }
+            (Some(path), _) => metrics
+                .write_file(path, &run)
+                .with_context(|| format!("writing the metrics to {}", path.display()))?,
+            (None, _) => {
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                ignore_closed_pipe(metrics.write_to(&mut out, &run))?;
+            }
+        }
     }
 
-    ctx.printer.finish_as(
-        args.format.into(),
-        &AuditReport {
-            summary,
-            tenants: rows,
-        },
-    )
+    let report = AuditReport { summary, problems };
+    match format {
+        Format::Table => ctx.printer.finish(&report),
+        // The rows and the metrics are out already.
+        _ => Ok(report.exit()),
+    }
+}
+
+/// A closed stdout (`| head`) ends the output quietly.
+fn ignore_closed_pipe(result: std::io::Result<()>) -> Result<()> {
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+impl Serialize for AuditReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Trailer {
+            summary: &self.summary,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Report for AuditReport {
@@ -172,38 +252,38 @@ impl Report for AuditReport {
     }
 
     fn show(&self, out: &Printer) {
-        print_table(out, &self.summary, &self.tenants);
+        print_table(out, &self.summary, &self.problems);
     }
+}
 
-    fn csv(&self, out: &mut csv::Writer<std::io::StdoutLock<'static>>) -> csv::Result<()> {
-        out.write_record([
-            "tenant_id",
-            "status",
-            "meta_user_id",
-            "token_type",
-            "expires_at",
-            "data_access_expires_at",
-            "shared_with",
-            "detail",
-        ])?;
+impl Row for AuditRow {
+    const CSV_HEADER: &'static [&'static str] = &[
+        "tenant_id",
+        "status",
+        "meta_user_id",
+        "token_type",
+        "expires_at",
+        "data_access_expires_at",
+        "shared_with",
+        "detail",
+    ];
+
+    fn csv_record(&self) -> Vec<String> {
         let date = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
-        for r in &self.tenants {
-            out.write_record([
-                r.tenant_id.to_string(),
-                r.status.to_string(),
-                r.meta_user_id.clone().unwrap_or_default(),
-                r.token_type.clone().unwrap_or_default(),
-                date(r.expires_at),
-                date(r.data_access_expires_at),
-                r.shared_with
-                    .iter()
-                    .map(i32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                crate::text::clean_line(r.detail.as_deref().unwrap_or_default()).into_owned(),
-            ])?;
-        }
-        Ok(())
+        vec![
+            self.tenant_id.to_string(),
+            self.status.to_string(),
+            self.meta_user_id.clone().unwrap_or_default(),
+            self.token_type.clone().unwrap_or_default(),
+            date(self.expires_at),
+            date(self.data_access_expires_at),
+            self.shared_with
+                .iter()
+                .map(i32::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            crate::text::clean_line(self.detail.as_deref().unwrap_or_default()).into_owned(),
+        ]
     }
 }
 

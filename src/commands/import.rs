@@ -126,7 +126,7 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
         rows
     };
     let (mut imported, mut updated) = (0, 0);
-    fleet::check_and_write(
+    fleet::check_and_write_indexed(
         &graph,
         &tokens,
         fleet::DEFAULT_CONCURRENCY,

@@ -79,7 +79,7 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
     let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
     let app_id = graph.app_id().to_owned();
     let mut rows: Vec<Row> = Vec::new();
-    fleet::check_and_write(
+    fleet::check_and_write_indexed(
         &graph,
         &tokens,
         fleet::DEFAULT_CONCURRENCY,

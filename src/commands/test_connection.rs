@@ -73,7 +73,7 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
         }
     } else {
         let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
-        fleet::check_and_write(
+        fleet::check_and_write_indexed(
             &graph,
             &tokens,
             fleet::DEFAULT_CONCURRENCY,

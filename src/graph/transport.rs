@@ -70,6 +70,8 @@ pub struct GraphClient {
     pub(super) version_notice: Arc<std::sync::OnceLock<String>>,
     /// Meta's clock minus ours, from the `Date` header of the last answer.
     pub(super) clock_offset: Arc<std::sync::Mutex<Option<chrono::Duration>>>,
+    /// HTTP requests sent (retries included), for `crm_meta_graph_requests_total`.
+    pub(super) requests_sent: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -125,7 +127,14 @@ impl GraphClient {
             usage: Arc::new(UsageGovernor::default()),
             version_notice: Arc::default(),
             clock_offset: Arc::default(),
+            requests_sent: Arc::default(),
         })
+    }
+
+    /// HTTP requests this client (and its clones) sent so far.
+    pub fn requests_sent(&self) -> u64 {
+        self.requests_sent
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn app_id(&self) -> &str {
@@ -300,6 +309,8 @@ impl GraphClient {
             request = request.form(form);
         }
         let started = Instant::now();
+        self.requests_sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {

@@ -13,9 +13,12 @@ use crate::error::Exit;
 use crate::text::clean;
 
 mod progress;
+pub mod prometheus;
 mod prompt;
+mod rows;
 
 pub use progress::Progress;
+pub use rows::Row;
 
 /// How output should look for this run.
 #[derive(Debug, Clone)]
@@ -71,7 +74,8 @@ impl Printer {
                 }
                 None => report.show(self),
             },
-            (false, Format::Table) => report.show(self),
+            // Streamed by the command itself; the report adds the person's view.
+            (false, Format::Table | Format::Prometheus) => report.show(self),
         }
         Ok(report.exit())
     }
@@ -79,6 +83,11 @@ impl Printer {
     /// Whether a person is there to answer a prompt.
     pub fn can_prompt(&self) -> bool {
         self.interactive
+    }
+
+    /// Whether `--json` was given (it wins over `--format`).
+    pub fn is_json(&self) -> bool {
+        self.json
     }
 
     /// Whether a progress bar may be drawn.
@@ -207,6 +216,8 @@ pub enum Format {
     Csv,
     /// An RFC 5545 calendar.
     Ics,
+    /// Prometheus text exposition (the audit's metrics).
+    Prometheus,
 }
 
 /// `{"error": {"exit_code", "kind", "message"}}` on stdout, for `--json` runs

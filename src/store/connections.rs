@@ -230,6 +230,51 @@ impl Store {
             .collect()
     }
 
+    /// At most `limit` stored tokens after `after_tenant`, in tenant order:
+    /// fleet commands read the store a page at a time, so their memory does
+    /// not grow with the number of tenants.
+    pub async fn tokens_page(
+        &self,
+        cipher: &Keyring,
+        after_tenant: i32,
+        limit: u32,
+    ) -> Result<Vec<StoredToken>, StoreError> {
+        const SQL: &str = "SELECT tenant_id, access_token, token_key_id, meta_user_id FROM meta_tokens \
+             WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2";
+        let rows: Vec<(i32, String, String, String)> = with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(after_tenant)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|(tenant_id, ciphertext, key_id, meta_user_id)| {
+                let sealed = SealedToken { ciphertext, key_id };
+                let token = cipher.open(tenant_id, &sealed)?;
+                Ok(StoredToken {
+                    tenant_id,
+                    token,
+                    meta_user_id,
+                    stored_as: StoredAs(sealed.ciphertext),
+                })
+            })
+            .collect()
+    }
+
+    /// The tenants of every Meta user connected to more than one tenant
+    /// (usually few: held whole, unlike the fleet).
+    pub async fn shared_meta_users(&self) -> Result<Vec<(i32, String)>, StoreError> {
+        const SQL: &str = "SELECT tenant_id, meta_user_id FROM meta_tokens WHERE meta_user_id IN \
+             (SELECT meta_user_id FROM meta_tokens GROUP BY meta_user_id HAVING COUNT(*) > 1) ORDER BY tenant_id";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
+    }
+
+    /// How many connections are stored.
+    pub async fn connection_count(&self) -> Result<u64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM meta_tokens";
+        let n: i64 = with_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Records many check results in one transaction (a statement per status
     /// and chunk). A result lands only where the row still holds the token
     /// that was checked: a `connect` that replaced it meanwhile keeps its own

@@ -9,6 +9,7 @@ mod fleet;
 mod hardening;
 mod leads;
 mod lifecycle;
+mod metrics;
 mod migrate;
 mod operate;
 mod relay;
