@@ -3,7 +3,9 @@
 //! `keys rotate` of all their tokens, `deadlines` and `log` (over the audit
 //! log all that wrote). Prints medians, HTTP requests and peak
 //! memory; then an audit under a rate budget below what it needs, which must
-//! still end with every tenant's true status.
+//! still end with every tenant's true status, and the same audit with
+//! `--max-usage 50`, which must keep the fake's reported usage at or below
+//! 55 % and still check every tenant.
 //!
 //! `cargo bench --bench fleet` (BENCH_RUNS sets the runs per figure, default 5).
 
@@ -261,12 +263,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // A budget of 4,000 calls per 2 s window: the audit needs 10,000.
-    fake.world().rate_budget = Some(RateBudget::new(4_000, Duration::from_secs(2)));
+    fake.world().rate_budget = Some(RateBudget::new(
+        (tenants as u32 * 2 / 5).max(1),
+        Duration::from_secs(2),
+    ));
     let before = fake.world().requests.len();
     let m = tokio::task::block_in_place(|| measure(command(&["--json", "audit"]), b""))?;
     let json: serde_json::Value = serde_json::from_slice(&m.stdout)?;
     println!(
-        "  audit under a rate budget of 4,000 calls per 2 s: {:.1} s, {} HTTP requests, summary {}",
+        "  audit under a rate budget of {} calls per 2 s: {:.1} s, {} HTTP requests, summary {}",
+        tenants * 2 / 5,
         m.wall.as_secs_f64(),
         fake.world().requests.len() - before,
         json["summary"]
@@ -274,6 +280,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert!(
         m.ok && json["summary"]["ok"] == tenants as u64 && json["summary"]["unreachable"] == 0,
         "tenants lost under rate limiting"
+    );
+
+    // The same budget with --max-usage 50: the app keeps half for the CRM.
+    {
+        let mut w = fake.world();
+        w.rate_budget = Some(RateBudget::new(
+            (tenants as u32 * 2 / 5).max(1),
+            Duration::from_secs(2),
+        ));
+        w.peak_usage_percent = 0;
+    }
+    let m = tokio::task::block_in_place(|| {
+        measure(command(&["--json", "audit", "--max-usage", "50"]), b"")
+    })?;
+    let json: serde_json::Value = serde_json::from_slice(&m.stdout)?;
+    let peak = fake.world().peak_usage_percent;
+    println!(
+        "  audit --max-usage 50, budget {} calls per 2 s ({tenants} calls = 250 %): {:.1} s, peak reported usage {peak} %, summary {}",
+        tenants * 2 / 5,
+        m.wall.as_secs_f64(),
+        json["summary"]
+    );
+    assert!(peak <= 55, "the ceiling was passed: {peak} %");
+    assert!(
+        json["summary"]["ok"] == tenants as u64,
+        "tenants lost under --max-usage"
     );
     Ok(())
 }

@@ -841,7 +841,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__import)
-            opts="-v -q -y -h -V --format --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --format --max-usage --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -849,6 +849,10 @@ _crm__meta() {
             case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "jsonl csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --max-usage)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --database-url)
@@ -1047,7 +1051,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__leads__subcmd__status)
-            opts="-v -q -y -h -V --tenant --all --concurrency --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --tenant --all --concurrency --max-usage --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,6 +1062,10 @@ _crm__meta() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-usage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1265,7 +1273,7 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__refresh)
-            opts="-v -q -y -h -V --tenant --expiring-within --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --tenant --expiring-within --max-usage --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1276,6 +1284,10 @@ _crm__meta() {
                     return 0
                     ;;
                 --expiring-within)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-usage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1465,13 +1477,17 @@ _crm__meta() {
             return 0
             ;;
         crm__subcmd__meta__subcmd__test__subcmd__connection)
-            opts="-v -q -y -h -V --tenant --all --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
+            opts="-v -q -y -h -V --tenant --all --max-usage --json --verbose --quiet --yes --no-dotenv --database-url --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --tenant)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-usage)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

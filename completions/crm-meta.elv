@@ -216,6 +216,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         }
         &'crm-meta;test-connection'= {
             cand --tenant 'The tenant to check'
+            cand --max-usage 'Never push the app''s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --all 'Check every connected tenant'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
@@ -287,6 +288,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         }
         &'crm-meta;import'= {
             cand --format 'Input format on stdin'
+            cand --max-usage 'Never push the app''s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -323,6 +325,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;refresh'= {
             cand --tenant 'Only this tenant'
             cand --expiring-within 'Only tokens expiring within this many days'
+            cand --max-usage 'Never push the app''s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -486,6 +489,7 @@ set edit:completion:arg-completer[crm-meta] = {|@words|
         &'crm-meta;leads;status'= {
             cand --tenant 'Only this tenant'
             cand --concurrency 'Tenants checked at once with --all'
+            cand --max-usage 'Never push the app''s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest'
             cand --database-url 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]'
             cand --all 'Every connected tenant'
             cand --json 'Print one JSON document on stdout; no colour, progress bars or prompts'

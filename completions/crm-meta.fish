@@ -143,6 +143,7 @@ complete -c crm-meta -n "__fish_crm_meta_using_subcommand disconnect" -l no-dote
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand disconnect" -s h -l help -d 'Print help'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand disconnect" -s V -l version -d 'Print version'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand test-connection" -l tenant -d 'The tenant to check' -r
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand test-connection" -l max-usage -d 'Never push the app\'s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand test-connection" -l database-url -d 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand test-connection" -l all -d 'Check every connected tenant'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand test-connection" -l json -d 'Print one JSON document on stdout; no colour, progress bars or prompts'
@@ -190,6 +191,7 @@ complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -s h -l help -d
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand audit" -s V -l version -d 'Print version'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand import" -l format -d 'Input format on stdin' -r -f -a "jsonl\t''
 csv\t''"
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand import" -l max-usage -d 'Never push the app\'s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand import" -l database-url -d 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand import" -l json -d 'Print one JSON document on stdout; no colour, progress bars or prompts'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand import" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -212,6 +214,7 @@ complete -c crm-meta -n "__fish_crm_meta_using_subcommand select" -s h -l help -
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand select" -s V -l version -d 'Print version'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand refresh" -l tenant -d 'Only this tenant' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand refresh" -l expiring-within -d 'Only tokens expiring within this many days' -r
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand refresh" -l max-usage -d 'Never push the app\'s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand refresh" -l database-url -d 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand refresh" -l json -d 'Print one JSON document on stdout; no colour, progress bars or prompts'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand refresh" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace)'
@@ -306,6 +309,7 @@ complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from subscribe" -s V -l version -d 'Print version'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from status" -l tenant -d 'Only this tenant' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from status" -l concurrency -d 'Tenants checked at once with --all' -r
+complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from status" -l max-usage -d 'Never push the app\'s reported Meta usage (X-App-Usage, X-Business-Use-Case-Usage) above this percent; the CRM keeps the rest' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from status" -l database-url -d 'Database: `postgres://…` for production, `sqlite:…` for an embedded file. [default: sqlite://$CRM_META_HOME/crm-meta.db]' -r
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from status" -l all -d 'Every connected tenant'
 complete -c crm-meta -n "__fish_crm_meta_using_subcommand leads; and __fish_seen_subcommand_from status" -l json -d 'Print one JSON document on stdout; no colour, progress bars or prompts'

@@ -234,6 +234,9 @@ pub struct LeadsStatusArgs {
     /// Tenants checked at once with --all.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+
+    #[command(flatten)]
+    pub usage: UsageLimit,
 }
 
 fn loopback_port_parser() -> clap::builder::RangedI64ValueParser<u16> {
@@ -280,6 +283,9 @@ pub struct TestConnectionArgs {
     /// Check every connected tenant.
     #[arg(long)]
     pub all: bool,
+
+    #[command(flatten)]
+    pub usage: UsageLimit,
 }
 
 #[derive(Debug, Args)]
@@ -393,6 +399,9 @@ pub struct ImportArgs {
     /// Input format on stdin.
     #[arg(long, value_enum, default_value_t = ImportFormat::Jsonl)]
     pub format: ImportFormat,
+
+    #[command(flatten)]
+    pub usage: UsageLimit,
 }
 
 #[derive(Debug, Args)]
@@ -420,6 +429,9 @@ pub struct RefreshArgs {
     /// Only tokens expiring within this many days.
     #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(0..=3650))]
     pub expiring_within: Option<u32>,
+
+    #[command(flatten)]
+    pub usage: UsageLimit,
 }
 
 #[derive(Debug, Args)]

@@ -85,6 +85,7 @@ impl Summary {
 pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
     let started = std::time::Instant::now();
     let graph = ctx.graph(&[Clock::Graph])?;
+    ctx.limit_usage(&graph, &args.usage);
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
@@ -105,6 +106,7 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
             .progress(store.connection_count().await?, "checking tokens"),
         _ => Progress::hidden(),
     };
+    let _usage_note = ctx.follow_usage(&graph, &progress);
     let concurrency = args
         .concurrency
         .map_or(fleet::DEFAULT_CONCURRENCY, usize::from);

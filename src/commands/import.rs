@@ -46,6 +46,7 @@ struct JsonLine {
 
 pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let graph = ctx.graph(&[Clock::Graph])?;
+    ctx.limit_usage(&graph, &args.usage);
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();
@@ -95,6 +96,7 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
 
     let tokens: Vec<SecretString> = candidates.iter().map(|c| c.token.clone()).collect();
     let progress = ctx.printer.progress(tokens.len() as u64, "checking tokens");
+    let _usage_note = ctx.follow_usage(&graph, &progress);
     let now = Utc::now();
 
     // Each batch's accepted tokens are stored (one transaction per batch)

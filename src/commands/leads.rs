@@ -186,6 +186,7 @@ impl Report for LeadsStatus {
 
 async fn status(ctx: &Context, args: LeadsStatusArgs) -> Result<Exit> {
     let graph = ctx.graph(&[Clock::Graph])?;
+    ctx.limit_usage(&graph, &args.usage);
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let store = ctx.store(&target).await?;

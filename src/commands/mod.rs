@@ -254,6 +254,36 @@ impl Context {
 }
 
 impl Context {
+    /// `--max-usage`/`META_MAX_USAGE`: this run's fleet calls never push the
+    /// app's reported usage past it, waiting at most META_RATE_LIMIT_MAX_WAIT.
+    pub fn limit_usage(&self, graph: &GraphClient, limit: &crate::cli::UsageLimit) {
+        if let Some(percent) = limit.max_usage {
+            graph
+                .usage()
+                .set_ceiling(f64::from(percent), graph.policy().max_rate_limit_wait);
+        }
+    }
+
+    /// The progress note while the `--max-usage` ceiling holds calls back.
+    pub fn follow_usage(
+        &self,
+        graph: &GraphClient,
+        progress: &crate::output::Progress,
+    ) -> crate::output::Follow {
+        let graph = graph.clone();
+        progress.follow(move || {
+            let wait = graph.usage().ceiling_wait()?;
+            let until = wait.until.map_or_else(
+                || "answers in flight report lower usage".to_owned(),
+                |at| chrono::DateTime::<chrono::Local>::from(at).format("%H:%M:%S").to_string(),
+            );
+            Some(format!(
+                "waiting: the app's Meta usage is {:.0}%, this run stays under {:.0}% (--max-usage), until {until}",
+                wait.percent, wait.max_percent
+            ))
+        })
+    }
+
     /// Resolves `--page ID` (empty: no id), the only Page the user can
     /// advertise on, or the person's pick among every Page with its tasks.
     /// A Page without `ADVERTISE`, or not the user's, is refused by name.

@@ -49,6 +49,7 @@ struct Row {
 
 pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
     let graph = ctx.graph(&[Clock::Graph])?;
+    ctx.limit_usage(&graph, &args.usage);
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let store = ctx.store(&target).await?;

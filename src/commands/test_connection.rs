@@ -24,6 +24,7 @@ const CONCURRENCY: usize = 8;
 
 pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     let graph = ctx.graph(&Clock::BOTH)?;
+    ctx.limit_usage(&graph, &args.usage);
     let target = ctx.database()?;
     let keys = ctx.key_settings(&target)?;
     let required = ctx.settings.required_scopes();

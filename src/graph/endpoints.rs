@@ -98,6 +98,7 @@ impl GraphClient {
             auth: Auth::None,
             idempotent: false,
             extra_secrets: extra,
+            reserved_calls: 0,
         };
         decode("oauth/access_token", self.execute(call).await?)
     }
@@ -123,6 +124,7 @@ impl GraphClient {
             auth: Auth::None,
             idempotent: true,
             extra_secrets: vec![token.expose_secret()],
+            reserved_calls: 0,
         };
         decode("oauth/access_token", self.execute(call).await?)
     }
@@ -155,11 +157,12 @@ impl GraphClient {
     }
 
     /// `debug_token` for up to [`MAX_BATCH`](super::MAX_BATCH) tokens in one Graph batch request.
+    /// Under a `--max-usage` ceiling the caller reserves its items first.
     ///
     /// The outer error is the batch failing as a whole (after the client's
     /// own retries); each item has its own result. Items Meta answers with
     /// `null` (it does, under load) come back as a retryable transport error.
-    pub async fn debug_tokens(
+    async fn debug_tokens(
         &self,
         tokens: &[&SecretString],
     ) -> Result<Vec<Result<DebugToken, GraphError>>, GraphError> {
@@ -188,6 +191,8 @@ impl GraphClient {
             // Reading token metadata twice is harmless.
             idempotent: true,
             extra_secrets: tokens.iter().map(|t| t.expose_secret()).collect(),
+            // Each item is one call; debug_tokens_settled reserved them.
+            reserved_calls: tokens.len().max(1) as u64,
         };
         let answer = self.execute(call).await?;
         let items = answer.as_array().ok_or_else(|| GraphError::Unexpected {
@@ -244,18 +249,33 @@ impl GraphClient {
         let started = Instant::now();
         let budget = self.policy().max_rate_limit_wait + self.policy().request_timeout;
         while !pending.is_empty() {
-            let tokens: Vec<&SecretString> = pending.iter().map(|&i| &chunk[i]).collect();
-            let answers = match self.debug_tokens(&tokens).await {
-                Ok(answers) => answers,
-                Err(e) => {
-                    // The batch failed as a whole after the client's own retries.
+            // Under --max-usage, only as many calls as the ceiling allows now.
+            let grant = match self.usage().reserve(pending.len() as u64).await {
+                Ok(grant) => grant,
+                Err(reached) => {
+                    let e = GraphError::RateLimited(Box::new(ceiling_reached(reached)));
                     for &i in &pending {
                         results[i] = Some(Err(e.clone()));
                     }
                     break;
                 }
             };
-            let mut again = Vec::new();
+            let later = pending.split_off((grant.calls as usize).clamp(1, pending.len()));
+            let tokens: Vec<&SecretString> = pending.iter().map(|&i| &chunk[i]).collect();
+            let answers = self.debug_tokens(&tokens).await;
+            self.usage().settle(grant);
+            let answers = match answers {
+                Ok(answers) => answers,
+                Err(e) => {
+                    // The batch failed as a whole after the client's own retries.
+                    for &i in pending.iter().chain(&later) {
+                        results[i] = Some(Err(e.clone()));
+                    }
+                    break;
+                }
+            };
+            let held_back = later.len();
+            let mut again = later;
             let mut rate_limited = false;
             for (&i, answer) in pending.iter().zip(answers) {
                 match answer {
@@ -277,6 +297,11 @@ impl GraphClient {
             if again.is_empty() {
                 break;
             }
+            if again.len() == held_back {
+                // Only the ceiling held some back: go on with them at once.
+                pending = again;
+                continue;
+            }
             if rate_limited {
                 // Every batch of this client pauses until the block should be over.
                 self.usage().blocked_for(self.policy().rate_limit_backoff);
@@ -290,6 +315,24 @@ impl GraphClient {
             .into_iter()
             .map(|r| r.unwrap_or_else(|| Err(GraphError::Transport("no answer".into()))))
             .collect()
+    }
+}
+
+/// The error of calls the `--max-usage` ceiling kept from being sent.
+pub(super) fn ceiling_reached(reached: super::usage::CeilingReached) -> ApiError {
+    ApiError {
+        http_status: 0,
+        message: format!(
+            "not asked: the app's usage stayed at {:.0}% and this run may not push it past {:.0}% (--max-usage) within META_RATE_LIMIT_MAX_WAIT",
+            reached.percent, reached.max_percent
+        ),
+        error_type: None,
+        code: 4,
+        subcode: None,
+        user_title: None,
+        user_message: None,
+        fbtrace_id: None,
+        is_transient: false,
     }
 }
 

@@ -104,6 +104,10 @@ pub(super) struct Call<'a> {
     pub(super) idempotent: bool,
     /// Secrets this call carries beyond the token and app secret (a code).
     pub(super) extra_secrets: Vec<&'a str>,
+    /// Calls to Meta this request makes, already reserved under the
+    /// `--max-usage` ceiling by the caller (a batch's items); 0: one call,
+    /// reserved here.
+    pub(super) reserved_calls: u64,
 }
 
 impl GraphClient {
@@ -200,6 +204,7 @@ impl GraphClient {
             form: None,
             auth,
             extra_secrets: Vec::new(),
+            reserved_calls: 0,
         }
     }
 
@@ -211,6 +216,24 @@ impl GraphClient {
     /// and once the total pause would pass `max_rate_limit_wait` the call
     /// gives up with [`GraphError::RateLimited`].
     pub(super) async fn execute(&self, call: Call<'_>) -> Result<Value, GraphError> {
+        if call.reserved_calls > 0 {
+            return self.execute_reserved(call).await;
+        }
+        // One call: under a --max-usage ceiling it waits its turn like a batch item.
+        let grant = match self.usage.reserve(1).await {
+            Ok(grant) => grant,
+            Err(reached) => {
+                return Err(GraphError::RateLimited(Box::new(
+                    super::endpoints::ceiling_reached(reached),
+                )));
+            }
+        };
+        let result = self.execute_reserved(call).await;
+        self.usage.settle(grant);
+        result
+    }
+
+    async fn execute_reserved(&self, call: Call<'_>) -> Result<Value, GraphError> {
         let started = Instant::now();
         let mut paused = Duration::ZERO;
         let mut failures = 0;
@@ -309,7 +332,9 @@ impl GraphClient {
             request = request.form(form);
         }
         let started = Instant::now();
-        self.requests_sent
+        // Sent order: an answer to an older request carries older usage.
+        let sent_as = self
+            .requests_sent
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = match request.send().await {
             Ok(response) => response,
@@ -324,7 +349,7 @@ impl GraphClient {
             }
         };
         let status = response.status();
-        self.usage.observe(response.headers());
+        self.usage.observe_answer(sent_as, response.headers());
         if let Some(date) = response
             .headers()
             .get(reqwest::header::DATE)

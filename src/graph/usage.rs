@@ -20,17 +20,140 @@ const MAX_PACING: Duration = Duration::from_secs(2);
 struct State {
     percent: f64,
     blocked_until: Option<Instant>,
+    /// The sent order of the request whose answer set `percent`.
+    percent_from: Option<u64>,
 }
 
 /// Shared, thread-safe view of how close the app is to its limits.
 #[derive(Debug, Default)]
 pub struct UsageGovernor {
     state: Mutex<State>,
+    /// `--max-usage`: the plan that keeps this run under a ceiling.
+    ceiling: Mutex<Option<Ceiling>>,
+    settled: tokio::sync::Notify,
+}
+
+/// The usage this run may cause at most, and what it has learned about how
+/// many calls a percent point is.
+#[derive(Debug)]
+struct Ceiling {
+    max_percent: f64,
+    max_wait: Duration,
+    /// Calls per percent point of usage, once learned.
+    per_percent: Option<f64>,
+    /// The usage window as this run sees it: a new one starts whenever a
+    /// newer request reads lower usage than an older one did.
+    window: u64,
+    /// Calls sent in this window (so counted in it) and answered.
+    window_answered: u64,
+    /// The usage when this window was first seen.
+    window_start_percent: f64,
+    /// Calls sent whose answers have not come back: counted as spent.
+    in_flight: u64,
+    /// The last usage reported after an answer, and when.
+    seen: Option<(f64, Instant)>,
+    /// Since when no call could go (cleared whenever one goes).
+    blocked_since: Option<Instant>,
+    gave_up: bool,
+    /// What the run is waiting for, for the progress line.
+    waiting: Option<CeilingWait>,
+}
+
+/// Why fleet calls are held back, and until when (when known).
+#[derive(Debug, Clone, Copy)]
+pub struct CeilingWait {
+    pub percent: f64,
+    pub max_percent: f64,
+    pub until: Option<std::time::SystemTime>,
+}
+
+/// How long to wait for usage to fall before trying one call, at first.
+const FIRST_PROBE_WAIT: Duration = Duration::from_secs(1);
+const LONGEST_PROBE_WAIT: Duration = Duration::from_secs(30);
+
+impl Ceiling {
+    /// Reported usage is a whole percent, rounded down: count it as the next one.
+    fn percent_now(&self) -> Option<f64> {
+        self.seen.map(|(p, _)| (p + 1.0).min(100.0))
+    }
+
+    /// Calls per percent point, as learned. Others' calls count in the usage
+    /// too, so it is an underestimate: the plan errs on the safe side.
+    fn calls_per_percent(&self) -> Option<f64> {
+        self.per_percent
+    }
+
+    /// Learns from the usage reported once `grant` was answered.
+    fn learn(&mut self, grant: Grant, percent: f64) {
+        if self.seen.is_some_and(|(seen, _)| percent < seen) {
+            // A newer reading is lower: usage fell (a new window at Meta).
+            // Calls sent before now may have counted in the old one.
+            self.window += 1;
+            self.window_answered = 0;
+            self.window_start_percent = percent;
+        } else if grant.window == self.window {
+            self.window_answered += grant.calls;
+        }
+        // Reported usage is rounded down: the rise is at most this.
+        let rise = percent + 1.0 - self.window_start_percent;
+        // After the first window, learn only from a clear rise.
+        let clear = self.window == 0 || percent - self.window_start_percent >= 5.0;
+        if self.window_answered > 0 && rise > 0.0 && clear {
+            let estimate = self.window_answered as f64 / rise;
+            // It grows at most twofold a step: a misread window cannot
+            // make the plan bold at once.
+            self.per_percent = Some(match self.per_percent {
+                Some(known) => estimate.min(known * 2.0),
+                None => estimate,
+            });
+        }
+        self.seen = Some((percent, Instant::now()));
+    }
+
+    /// How many calls may be sent now without the usage passing the ceiling,
+    /// counting every call still in flight as spent.
+    fn room(&self) -> u64 {
+        let (Some(percent), Some(per_percent)) = (self.percent_now(), self.calls_per_percent())
+        else {
+            // Nothing known yet: one call, to learn the usage.
+            return u64::from(self.in_flight == 0);
+        };
+        let room = ((self.max_percent - percent) * per_percent).floor() - self.in_flight as f64;
+        if room >= 1.0 { room as u64 } else { 0 }
+    }
+}
+
+/// Calls [`UsageGovernor::reserve`] let go, to hand back to
+/// [`UsageGovernor::settle`] once answered.
+#[derive(Debug, Clone, Copy)]
+#[must_use]
+pub struct Grant {
+    pub calls: u64,
+    /// The usage window (as this run saw it) the calls were sent in.
+    window: u64,
+}
+
+/// Why the ceiling stopped the run.
+#[derive(Debug, Clone, Copy)]
+pub struct CeilingReached {
+    pub percent: f64,
+    pub max_percent: f64,
 }
 
 impl UsageGovernor {
     /// Reads the usage headers of an answer.
     pub fn observe(&self, headers: &HeaderMap) {
+        self.observe_from(None, headers);
+    }
+
+    /// Reads the usage headers of the answer to the `sent_as`-th request. An
+    /// answer overtaken by a newer one's does not set the usage back: its
+    /// reading is older.
+    pub fn observe_answer(&self, sent_as: u64, headers: &HeaderMap) {
+        self.observe_from(Some(sent_as), headers);
+    }
+
+    fn observe_from(&self, sent_as: Option<u64>, headers: &HeaderMap) {
         let mut percent: Option<f64> = None;
         let mut regain_minutes: Option<f64> = None;
         for name in ["x-app-usage", "x-ad-account-usage"] {
@@ -58,8 +181,17 @@ impl UsageGovernor {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if let Some(p) = percent {
+        // Usage only rises while requests are processed, so a higher reading
+        // is the newer one; a lower one counts only from a request sent after
+        // the one that read higher (usage fell), not from one overtaken by it.
+        let accept = |p: f64| match (sent_as, state.percent_from) {
+            _ if p >= state.percent => true,
+            (Some(this), Some(last)) => this > last,
+            _ => true,
+        };
+        if let Some(p) = percent.filter(|&p| accept(p)) {
             state.percent = p;
+            state.percent_from = sent_as;
         }
         // Bounded to a day: the value comes from a header, and a command
         // gives up long before (META_RATE_LIMIT_MAX_WAIT).
@@ -101,6 +233,135 @@ impl UsageGovernor {
     /// The highest usage percentage last reported.
     pub fn percent(&self) -> f64 {
         self.state.lock().map(|s| s.percent).unwrap_or_default()
+    }
+
+    /// Keeps this run's fleet calls from pushing the reported usage past
+    /// `max_percent`; waits at the ceiling at most `max_wait` in all.
+    pub fn set_ceiling(&self, max_percent: f64, max_wait: Duration) {
+        if let Ok(mut ceiling) = self.ceiling.lock() {
+            *ceiling = Some(Ceiling {
+                max_percent,
+                max_wait,
+                per_percent: None,
+                window: 0,
+                window_answered: 0,
+                window_start_percent: 0.0,
+                in_flight: 0,
+                seen: None,
+                blocked_since: None,
+                gave_up: false,
+                waiting: None,
+            });
+        }
+    }
+
+    /// What the run waits for at the ceiling, if it waits.
+    pub fn ceiling_wait(&self) -> Option<CeilingWait> {
+        self.ceiling.lock().ok()?.as_ref()?.waiting
+    }
+
+    /// Up to `wanted` calls may go now (at least one), waiting as the
+    /// ceiling requires; every granted call must be [`settle`](Self::settle)d.
+    /// Without a ceiling, all of them at once.
+    pub async fn reserve(&self, wanted: u64) -> Result<Grant, CeilingReached> {
+        let unlimited = Grant {
+            calls: wanted,
+            window: 0,
+        };
+        let mut probe_wait = FIRST_PROBE_WAIT;
+        loop {
+            // Register for the next settle before looking, so none is missed.
+            let settled = self.settled.notified();
+            let pause = {
+                let Ok(mut guard) = self.ceiling.lock() else {
+                    return Ok(unlimited);
+                };
+                let Some(c) = guard.as_mut() else {
+                    return Ok(unlimited);
+                };
+                let reached = CeilingReached {
+                    percent: c.seen.map_or(0.0, |(p, _)| p),
+                    max_percent: c.max_percent,
+                };
+                if c.gave_up {
+                    return Err(reached);
+                }
+                let room = c.room();
+                if room > 0 {
+                    let granted = room.min(wanted);
+                    c.in_flight += granted;
+                    c.waiting = None;
+                    c.blocked_since = None;
+                    return Ok(Grant {
+                        calls: granted,
+                        window: c.window,
+                    });
+                }
+                let blocked_since = *c.blocked_since.get_or_insert_with(Instant::now);
+                let waited = blocked_since.elapsed();
+                if waited >= c.max_wait {
+                    c.gave_up = true;
+                    c.waiting = None;
+                    return Err(reached);
+                }
+                if c.in_flight > 0 {
+                    // Answers in flight will say more; wait for one.
+                    c.waiting = Some(CeilingWait {
+                        percent: reached.percent,
+                        max_percent: c.max_percent,
+                        until: None,
+                    });
+                    None
+                } else {
+                    // Nothing in flight: usage falls only with time. Wait,
+                    // then one call finds out how far it fell.
+                    let wait = probe_wait.min(c.max_wait.saturating_sub(waited));
+                    c.waiting = Some(CeilingWait {
+                        percent: reached.percent,
+                        max_percent: c.max_percent,
+                        until: std::time::SystemTime::now().checked_add(wait),
+                    });
+                    Some(wait)
+                }
+            };
+            match pause {
+                None => {
+                    let _ = tokio::time::timeout(LONGEST_PROBE_WAIT, settled).await;
+                }
+                Some(wait) => {
+                    tokio::time::sleep(wait).await;
+                    probe_wait = (probe_wait * 2).min(LONGEST_PROBE_WAIT);
+                    if let Ok(mut guard) = self.ceiling.lock()
+                        && let Some(c) = guard.as_mut()
+                        && !c.gave_up
+                        && c.in_flight == 0
+                        && c.blocked_since
+                            .is_none_or(|since| since.elapsed() < c.max_wait)
+                    {
+                        // The one call that finds out whether usage fell.
+                        c.in_flight += 1;
+                        c.waiting = None;
+                        return Ok(Grant {
+                            calls: 1,
+                            window: c.window,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// `calls` granted by [`reserve`](Self::reserve) were answered (their
+    /// usage headers already observed), or never sent.
+    pub fn settle(&self, grant: Grant) {
+        let percent = self.percent();
+        if let Ok(mut guard) = self.ceiling.lock()
+            && let Some(c) = guard.as_mut()
+        {
+            c.in_flight = c.in_flight.saturating_sub(grant.calls);
+            c.learn(grant, percent);
+        }
+        self.settled.notify_waiters();
     }
 }
 
@@ -179,6 +440,36 @@ mod tests {
             r#"{"1":[{"call_count":100,"estimated_time_to_regain_access":1e300}]}"#,
         )]));
         assert!(g.pause() <= Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn an_overtaken_answer_does_not_set_usage_back_but_a_newer_one_does() {
+        let g = UsageGovernor::default();
+        let usage = |p: u32| headers_owned(format!(r#"{{"call_count":{p}}}"#));
+        g.observe_answer(2, &usage(30));
+        g.observe_answer(1, &usage(20)); // sent earlier, read earlier
+        assert_eq!(g.percent(), 30.0);
+        g.observe_answer(3, &usage(5)); // sent later: usage fell
+        assert_eq!(g.percent(), 5.0);
+    }
+
+    #[tokio::test]
+    async fn the_ceiling_grants_one_call_first_then_what_fits() {
+        let g = UsageGovernor::default();
+        g.set_ceiling(50.0, Duration::from_secs(1));
+        let first = g.reserve(50).await.unwrap();
+        assert_eq!(first.calls, 1, "nothing known: one call finds out");
+        g.observe_answer(0, &headers_owned(r#"{"call_count":9}"#.into()));
+        g.settle(first);
+        // One call read 9 % (so up to 10 %): at most 40 more points of one call each.
+        let next = g.reserve(500).await.unwrap();
+        assert!(next.calls >= 1 && next.calls <= 40, "{}", next.calls);
+    }
+
+    fn headers_owned(app_usage: String) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        map.insert("x-app-usage", HeaderValue::from_str(&app_usage).unwrap());
+        map
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod prometheus;
 mod prompt;
 mod rows;
 
-pub use progress::Progress;
+pub use progress::{Follow, Progress};
 pub use rows::Row;
 
 /// How output should look for this run.

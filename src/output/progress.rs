@@ -3,7 +3,8 @@
 
 use super::Printer;
 
-/// A progress bar, or nothing.
+/// A progress bar, or nothing. Clones draw on the same bar.
+#[derive(Clone)]
 pub struct Progress(Option<indicatif::ProgressBar>);
 
 impl Printer {
@@ -14,8 +15,9 @@ impl Printer {
         }
         let bar = indicatif::ProgressBar::new(total);
         bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        let template =
-            format!("{{spinner}} {what} {{bar:30}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left)");
+        let template = format!(
+            "{{spinner}} {what} {{bar:30}} {{pos}}/{{len}} ({{per_sec}}, {{eta}} left) {{msg}}"
+        );
         if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
             bar.set_style(style);
         }
@@ -35,10 +37,43 @@ impl Progress {
         }
     }
 
+    /// A note after the counts (why the run waits), or none.
+    pub fn set_message(&self, message: Option<String>) {
+        if let Some(bar) = &self.0 {
+            bar.set_message(message.unwrap_or_default());
+        }
+    }
+
+    /// Keeps the note current from `why` (polled a few times a second)
+    /// until the returned guard is dropped.
+    pub fn follow(&self, why: impl Fn() -> Option<String> + Send + 'static) -> Follow {
+        let Some(bar) = self.0.clone() else {
+            return Follow(None);
+        };
+        let progress = Progress(Some(bar));
+        Follow(Some(tokio::spawn(async move {
+            loop {
+                progress.set_message(why());
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+        })))
+    }
+
     /// Removes the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
+        }
+    }
+}
+
+/// Stops [`Progress::follow`] when dropped.
+pub struct Follow(Option<tokio::task::JoinHandle<()>>);
+
+impl Drop for Follow {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
         }
     }
 }

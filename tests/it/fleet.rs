@@ -417,3 +417,126 @@ async fn import_and_audit_on_postgres() {
         .await;
     assert_eq!(checked, 260);
 }
+
+/// `n` tenants imported with valid tokens.
+async fn imported_fleet(n: usize) -> Fleet {
+    let f = fleet(n).await;
+    let tokens: Vec<String> = (0..n)
+        .map(|_| {
+            f.fake
+                .world()
+                .issue_token("10001", "USER", Some(50 * 86_400), SCOPES)
+        })
+        .collect();
+    let input = jsonl(
+        &tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as i32 + 1, t.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    f.cli
+        .run_with_stdin_async(&["import"], &input)
+        .await
+        .assert_code(0);
+    f
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn max_usage_keeps_the_app_s_usage_under_the_ceiling_and_checks_everyone() {
+    let f = imported_fleet(400).await;
+    // 400 calls a second is 100 %: the audit alone needs it all.
+    {
+        let mut w = f.fake.world();
+        w.rate_budget = Some(RateBudget::new(400, std::time::Duration::from_secs(1)));
+        w.peak_usage_percent = 0;
+    }
+    let run = f
+        .cli
+        .run_async(&[
+            "--json",
+            "audit",
+            "--max-usage",
+            "40",
+            "--concurrency",
+            "16",
+        ])
+        .await;
+    run.assert_code(0);
+    assert_eq!(
+        run.json()["summary"]["ok"],
+        400,
+        "{}",
+        run.json()["summary"]
+    );
+    let peak = f.fake.world().peak_usage_percent;
+    assert!(peak <= 40, "the run pushed usage to {peak}%");
+    assert!(
+        peak >= 20,
+        "the ceiling was never approached ({peak}%): the test proves nothing"
+    );
+
+    // META_MAX_USAGE says the same for every fleet command.
+    f.fake.world().peak_usage_percent = 0;
+    f.fake.world().rate_budget = Some(RateBudget::new(400, std::time::Duration::from_secs(1)));
+    let cli = f.cli.clone().env("META_MAX_USAGE", "30");
+    let run = cli.run_async(&["--json", "test-connection", "--all"]).await;
+    let unreachable: Vec<String> = run.json()["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] != "ok")
+        .map(|t| t.to_string())
+        .take(2)
+        .collect();
+    assert!(
+        run.code == 0 || run.code == 3,
+        "{} {unreachable:?}",
+        run.code
+    );
+    let peak = f.fake.world().peak_usage_percent;
+    assert!(peak <= 30, "test-connection pushed usage to {peak}%");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_a_ceiling_that_never_lifts_the_audit_stops_cleanly_and_records_nothing() {
+    let f = imported_fleet(120).await;
+    // Others hold the app at 60 % for the next hour.
+    f.fake.world().rate_budget =
+        Some(RateBudget::new(1_000, std::time::Duration::from_secs(3_600)).with_used(600));
+    let checked_before = f.cli.run_async(&["--json", "tenants", "list"]).await.json();
+    let cli = f.cli.clone().env("META_RATE_LIMIT_MAX_WAIT", "2");
+    let started = std::time::Instant::now();
+    let run = cli
+        .run_async(&["--json", "audit", "--max-usage", "50"])
+        .await;
+    run.assert_code(5);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    let json = run.json();
+    // Single calls find out whether usage fell (the first at once, then
+    // after 1 s): only those tenants were asked about; the rest were not.
+    let (ok, unreachable) = (
+        json["summary"]["ok"].as_u64().unwrap(),
+        json["summary"]["unreachable"].as_u64().unwrap(),
+    );
+    assert!(ok <= 3 && ok + unreachable == 120, "{}", json["summary"]);
+    let waited = json["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["status"] == "unreachable")
+        .unwrap();
+    assert!(
+        waited["detail"].as_str().unwrap().contains("--max-usage"),
+        "{waited}"
+    );
+    // Only what was asked is recorded.
+    let after = f.cli.run_async(&["--json", "tenants", "list"]).await.json();
+    let changed = (0..120)
+        .filter(|&i| {
+            after["tenants"][i]["last_checked_at"]
+                != checked_before["tenants"][i]["last_checked_at"]
+        })
+        .count() as u64;
+    assert_eq!(changed, ok);
+}

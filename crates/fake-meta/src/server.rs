@@ -191,7 +191,11 @@ fn is_marketing_path(rest: &str) -> bool {
 fn render(world: &Shared, answer: Answer) -> Response {
     let (usage, skew) = world
         .lock()
-        .map(|w| (w.usage_percent(), w.clock_skew_seconds))
+        .map(|mut w| {
+            let usage = w.usage_percent();
+            w.peak_usage_percent = w.peak_usage_percent.max(usage);
+            (usage, w.clock_skew_seconds)
+        })
         .unwrap_or((1, 0));
     let mut headers = HeaderMap::new();
     if skew != 0 {

@@ -237,6 +237,12 @@ impl RateBudget {
             used: 0,
         }
     }
+
+    /// A window in which others already spent `used` calls.
+    pub fn with_used(mut self, used: u32) -> Self {
+        self.used = used;
+        self
+    }
 }
 
 /// Everything the fake knows. Tests arrange and inspect it through [`FakeMeta::world`](crate::FakeMeta::world).
@@ -279,6 +285,8 @@ pub struct World {
     pub ads_versions_upgraded: Vec<String>,
     /// Added to the `Date` header of every answer (a server clock off by this).
     pub clock_skew_seconds: i64,
+    /// The highest usage percentage any answer's `x-app-usage` reported.
+    pub peak_usage_percent: u32,
     /// Pages by id.
     pub pages: BTreeMap<String, Page>,
     /// The app's webhook subscriptions (`GET /{app-id}/subscriptions`).
@@ -309,6 +317,7 @@ impl Default for World {
             ads_versions_ended: Vec::new(),
             ads_versions_upgraded: Vec::new(),
             clock_skew_seconds: 0,
+            peak_usage_percent: 0,
             pages: BTreeMap::new(),
             app_subscriptions: Vec::new(),
         }
