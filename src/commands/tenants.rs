@@ -1,8 +1,6 @@
 //! `crm-meta tenants add|list`: the tenants the tool knows, and each one's
 //! connection state as the database has it (no network).
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,8 +8,8 @@ use serde::Serialize;
 use super::Context;
 use crate::cli::TenantsCommand;
 use crate::error::{Exit, UserError};
-use crate::output::{Printer, Report, date_with_distance, new_table};
-use crate::store::{ConnectionInfo, Tenant};
+use crate::output::{Format, Printer, Report, Row, date_with_distance, new_table};
+use crate::store::{Tenant, TenantListing};
 use crate::token::{DEFAULT_WARNING_DAYS, SharedUsers, TokenStatus, stored_status};
 
 const MAX_NAME_CHARS: usize = 200;
@@ -79,83 +77,100 @@ struct TenantRow {
 }
 
 impl TenantRow {
-    fn new(
-        tenant: Tenant,
-        connection: Option<&ConnectionInfo>,
-        shared_with: Vec<i32>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let status = connection.map_or(TokenStatus::NotConnected, |c| {
+    fn new(t: TenantListing, shared_with: Vec<i32>, now: DateTime<Utc>) -> Self {
+        let last_check_status = t.last_check_status.as_deref().and_then(TokenStatus::parse);
+        let status = if t.meta_user_id.is_none() {
+            TokenStatus::NotConnected
+        } else {
             stored_status(
-                c.expires_at,
-                c.data_access_expires_at,
-                c.last_check_status,
+                t.expires_at,
+                t.data_access_expires_at,
+                last_check_status,
                 now,
                 DEFAULT_WARNING_DAYS,
             )
-        });
+        };
         Self {
-            tenant_id: tenant.id,
-            name: tenant.name,
+            tenant_id: t.id,
+            name: t.name,
             status,
-            meta_user_id: connection.map(|c| c.meta_user_id.clone()),
-            meta_user_name: connection.and_then(|c| c.meta_user_name.clone()),
-            token_type: connection.map(|c| c.token_type.clone()),
-            expires_at: connection.and_then(|c| c.expires_at),
-            data_access_expires_at: connection.and_then(|c| c.data_access_expires_at),
-            business_manager_id: connection.and_then(|c| c.business_manager_id.clone()),
-            ad_account_id: connection.and_then(|c| c.ad_account_id.clone()),
-            page_id: connection.and_then(|c| c.page_id.clone()),
-            last_checked_at: connection.and_then(|c| c.last_checked_at),
-            last_check_status: connection.and_then(|c| c.last_check_status),
+            meta_user_id: t.meta_user_id,
+            meta_user_name: t.meta_user_name,
+            token_type: t.token_type,
+            expires_at: t.expires_at,
+            data_access_expires_at: t.data_access_expires_at,
+            business_manager_id: t.business_manager_id,
+            ad_account_id: t.ad_account_id,
+            page_id: t.page_id,
+            last_checked_at: t.last_checked_at,
+            last_check_status,
             shared_with,
         }
     }
 }
 
+/// Tenants read per page, and rows per table on a terminal.
+const PAGE: u32 = 1_000;
+
+/// Streams every tenant: a page at a time from the store, each row to
+/// stdout as it comes (a long table is printed a page at a time), so memory
+/// does not grow with the number of tenants.
 async fn list(ctx: &Context) -> Result<Exit> {
     let target = ctx.database()?;
     let store = ctx.store(&target).await?;
-    let tenants = store.tenants().await?;
-    let connections = store.connection_infos().await?;
-    store.close().await;
-
+    let shared = store.shared_meta_users().await?;
+    let shared = SharedUsers::new(shared.iter().map(|(id, user)| (*id, user.as_str())));
     let now = Utc::now();
-    let by_tenant: HashMap<i32, &ConnectionInfo> =
-        connections.iter().map(|c| (c.tenant_id, c)).collect();
-    let shared_users = SharedUsers::new(
-        connections
-            .iter()
-            .map(|c| (c.tenant_id, c.meta_user_id.as_str())),
-    );
-    let rows: Vec<TenantRow> = tenants
-        .into_iter()
-        .map(|t| {
-            let connection = by_tenant.get(&t.id).copied();
-            let shared = connection
-                .map(|c| shared_users.others(t.id, &c.meta_user_id))
+    let mut rows = ctx.printer.rows::<TenantRow>(Format::Table, "tenants")?;
+    let mut after = 0;
+    let mut listed = 0usize;
+    loop {
+        let page = store.tenant_listing_page(after, PAGE).await?;
+        let Some(last) = page.last().map(|t| t.id) else {
+            break;
+        };
+        let full = page.len() == PAGE as usize;
+        for t in page {
+            let others = t
+                .meta_user_id
+                .as_deref()
+                .map(|user| shared.others(t.id, user))
                 .unwrap_or_default();
-            TenantRow::new(t, connection, shared, now)
-        })
-        .collect();
-
-    ctx.printer.finish(&TenantsReport { tenants: rows, now })
-}
-
-#[derive(Serialize)]
-struct TenantsReport {
-    tenants: Vec<TenantRow>,
-    #[serde(skip)]
-    now: DateTime<Utc>,
-}
-
-impl Report for TenantsReport {
-    fn show(&self, out: &Printer) {
-        let now = self.now;
-        if self.tenants.is_empty() {
-            out.note("No tenants yet. Add one with `crm-meta tenants add --id N --name NAME`.");
-            return;
+            rows.push(TenantRow::new(t, others, now), true)?;
+            listed += 1;
         }
+        print_table(&ctx.printer, &rows.take_kept(), now);
+        after = last;
+        if !full {
+            break;
+        }
+    }
+    store.close().await;
+    rows.finish(&NoTrailer {})?;
+    if listed == 0 && !ctx.printer.is_json() {
+        ctx.printer
+            .note("No tenants yet. Add one with `crm-meta tenants add --id N --name NAME`.");
+    }
+    Ok(Exit::Success)
+}
+
+/// Nothing follows the `tenants` array.
+#[derive(Serialize)]
+struct NoTrailer {}
+
+impl Row for TenantRow {
+    const CSV_HEADER: &'static [&'static str] = &[];
+
+    fn csv_record(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+fn print_table(out: &Printer, rows: &[TenantRow], now: DateTime<Utc>) {
+    if rows.is_empty() {
+        return;
+    }
+    {
         let mut table = new_table([
             "ID",
             "NAME",
@@ -167,7 +182,7 @@ impl Report for TenantsReport {
             "LAST CHECK",
             "SHARED WITH",
         ]);
-        for row in &self.tenants {
+        for row in rows {
             let connected = row.status != TokenStatus::NotConnected;
             let expires = if !connected {
                 String::new()

@@ -82,6 +82,15 @@ impl<R: Row> Rows<R> {
         }
     }
 
+    /// The rows kept for the table so far, handed over (a long table is
+    /// printed a page at a time).
+    pub fn take_kept(&mut self) -> Vec<R> {
+        match &mut self.sink {
+            Sink::Table(kept) => std::mem::take(kept),
+            _ => Vec::new(),
+        }
+    }
+
     /// Ends the output: JSON gets `trailer`'s fields after the array and
     /// closes. Returns the rows kept for the table.
     pub fn finish<T: Serialize>(self, trailer: &T) -> anyhow::Result<Vec<R>> {

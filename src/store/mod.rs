@@ -47,7 +47,7 @@ pub use connections::{Expected, Refreshed};
 pub use migrations::{MigrationInfo, MigrationStatus};
 pub use model::{
     AuditEntry, AuditRecord, Connection, ConnectionInfo, Expiry, NewConnection, Selection,
-    StoredAs, StoredToken, Tenant, Upserted,
+    StoredAs, StoredToken, Tenant, TenantListing, Upserted,
 };
 
 /// How long to wait for a database server to accept a connection.

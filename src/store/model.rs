@@ -70,6 +70,24 @@ pub struct ConnectionInfo {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A tenant with its connection's state, as `tenants list` shows it (no
+/// token, no cached assets).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TenantListing {
+    pub id: i32,
+    pub name: String,
+    pub meta_user_id: Option<String>,
+    pub meta_user_name: Option<String>,
+    pub token_type: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub data_access_expires_at: Option<DateTime<Utc>>,
+    pub business_manager_id: Option<String>,
+    pub ad_account_id: Option<String>,
+    pub page_id: Option<String>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_check_status: Option<String>,
+}
+
 /// A stored connection with its decrypted token.
 pub struct Connection {
     pub info: ConnectionInfo,

@@ -1,6 +1,6 @@
 //! The `tenants` table.
 
-use super::{Store, StoreError, Tenant};
+use super::{Store, StoreError, Tenant, TenantListing};
 
 impl Store {
     /// Adds a tenant; an existing id is an error, not an update.
@@ -33,5 +33,23 @@ impl Store {
     /// The tenant, or an error naming the unknown id.
     pub async fn require_tenant(&self, id: i32) -> Result<Tenant, StoreError> {
         self.tenant(id).await?.ok_or(StoreError::UnknownTenant(id))
+    }
+
+    /// At most `limit` tenants after `after_id`, in id order, each with its
+    /// connection's state: `tenants list` reads a page at a time.
+    pub async fn tenant_listing_page(
+        &self,
+        after_id: i32,
+        limit: u32,
+    ) -> Result<Vec<TenantListing>, StoreError> {
+        const SQL: &str = "SELECT t.id, t.name, m.meta_user_id, m.meta_user_name, m.token_type, m.expires_at, \
+             m.data_access_expires_at, m.business_manager_id, m.ad_account_id, m.page_id, m.last_checked_at, \
+             m.last_check_status FROM tenants t LEFT JOIN meta_tokens m ON m.tenant_id = t.id \
+             WHERE t.id > $1 ORDER BY t.id LIMIT $2";
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(after_id)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?)
     }
 }

@@ -540,3 +540,26 @@ async fn at_a_ceiling_that_never_lifts_the_audit_stops_cleanly_and_records_nothi
         .count() as u64;
     assert_eq!(changed, ok);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tenants_list_streams_every_page_in_order() {
+    let f = fleet(2_100).await;
+    let json = f.cli.run_async(&["--json", "tenants", "list"]).await;
+    json.assert_code(0);
+    let ids: Vec<i64> = json.json()["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, (1..=2_100).collect::<Vec<i64>>());
+    // On a terminal-less run the table comes a page at a time, every tenant in it.
+    let table = f.cli.run_async(&["tenants", "list"]).await;
+    table.assert_code(0);
+    assert!(table.stdout.contains("Tenant 1 ") && table.stdout.contains("Tenant 2100"));
+    assert_eq!(
+        table.stdout.matches("NAME").count(),
+        3,
+        "one table per 1,000 tenants"
+    );
+}
