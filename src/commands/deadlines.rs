@@ -4,6 +4,9 @@
 //! each clock, with the command that prevents it; dates already past stay
 //! on the list, marked overdue. Reads only the store.
 
+use std::io::Write;
+use std::sync::Arc;
+
 use anyhow::Result;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use serde::Serialize;
@@ -12,7 +15,7 @@ use super::Context;
 use crate::cli::DeadlinesArgs;
 use crate::error::Exit;
 use crate::graph::versions::{self, Clock, End};
-use crate::output::{Printer, Report, date_with_distance, new_table};
+use crate::output::{Format, Printer, Row, date_with_distance, new_table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -23,25 +26,95 @@ enum Kind {
     MarketingVersionEnd,
 }
 
-#[derive(Serialize)]
+/// What a deadline is about: kept small (the texts are made when shown),
+/// since a fleet has two per tenant.
+enum Subject {
+    Tenant { id: i32, name: Arc<str> },
+    Version { clock: Clock, version: Arc<str> },
+}
+
 struct Deadline {
     date: DateTime<Utc>,
     kind: Kind,
-    tenant_id: Option<i32>,
-    what: String,
-    command: String,
+    subject: Subject,
     /// Already past: it has broken, and the command mends it.
     overdue: bool,
-    /// Stable across runs, so a subscribed calendar updates the event.
-    #[serde(skip)]
-    uid: String,
 }
 
-#[derive(Serialize)]
-struct DeadlinesReport {
-    deadlines: Vec<Deadline>,
-    #[serde(skip)]
-    now: DateTime<Utc>,
+impl Deadline {
+    fn tenant_id(&self) -> Option<i32> {
+        match self.subject {
+            Subject::Tenant { id, .. } => Some(id),
+            Subject::Version { .. } => None,
+        }
+    }
+
+    fn what(&self) -> String {
+        match (&self.subject, self.kind) {
+            (Subject::Tenant { id, name }, Kind::TokenExpiry) => format!(
+                "the Meta token of tenant {id} ({name}) expires: the CRM loses its Meta access"
+            ),
+            (Subject::Tenant { id, name }, _) => format!(
+                "data access of tenant {id} ({name}) ends: Meta stops returning its data until the user consents again"
+            ),
+            (Subject::Version { clock, version }, _) => format!(
+                "{} {version} ends: every tenant's {} calls fail",
+                clock.name(),
+                versions::what_fails(*clock)
+            ),
+        }
+    }
+
+    fn command(&self) -> String {
+        match (&self.subject, self.kind) {
+            (Subject::Tenant { id, .. }, Kind::TokenExpiry) => format!(
+                "crm-meta refresh --tenant {id} (or crm-meta connect --tenant {id} if Meta will not extend it)"
+            ),
+            (Subject::Tenant { id, .. }, _) => format!("crm-meta connect --tenant {id}"),
+            (Subject::Version { .. }, _) => {
+                format!("set META_GRAPH_API_VERSION={}", versions::NEWEST)
+            }
+        }
+    }
+
+    /// Stable across runs, so a subscribed calendar updates the event.
+    fn uid(&self) -> String {
+        match &self.subject {
+            Subject::Tenant { id, .. } if self.kind == Kind::TokenExpiry => {
+                format!("token-expiry-tenant-{id}@crm-meta")
+            }
+            Subject::Tenant { id, .. } => format!("data-access-expiry-tenant-{id}@crm-meta"),
+            Subject::Version { clock, version } => {
+                let slug = match clock {
+                    Clock::Graph => "graph",
+                    Clock::Marketing => "marketing",
+                };
+                format!("{slug}-version-end-{version}@crm-meta")
+            }
+        }
+    }
+}
+
+impl Serialize for Deadline {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut d = serializer.serialize_struct("Deadline", 6)?;
+        d.serialize_field("date", &self.date)?;
+        d.serialize_field("kind", &self.kind)?;
+        d.serialize_field("tenant_id", &self.tenant_id())?;
+        d.serialize_field("what", &self.what())?;
+        d.serialize_field("command", &self.command())?;
+        d.serialize_field("overdue", &self.overdue)?;
+        d.end()
+    }
+}
+
+impl Row for Deadline {
+    const CSV_HEADER: &'static [&'static str] = &[];
+
+    fn csv_record(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
@@ -53,115 +126,132 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
     let expiries = store.expiries(horizon).await?;
     store.close().await;
 
-    let mut deadlines = Vec::new();
-    for e in &expiries {
-        let (id, name) = (e.tenant_id, &e.name);
-        if let Some(at) = e.expires_at {
-            deadlines.push(Deadline {
-                date: at,
-                kind: Kind::TokenExpiry,
-                tenant_id: Some(id),
-                what: format!(
-                    "the Meta token of tenant {id} ({name}) expires: the CRM loses its Meta access"
-                ),
-                command: format!(
-                    "crm-meta refresh --tenant {id} (or crm-meta connect --tenant {id} if Meta will not extend it)"
-                ),
-                overdue: at < now,
-                uid: format!("token-expiry-tenant-{id}@crm-meta"),
-            });
-        }
-        if let Some(at) = e.data_access_expires_at {
-            deadlines.push(Deadline {
-                date: at,
-                kind: Kind::DataAccessExpiry,
-                tenant_id: Some(id),
-                what: format!(
-                    "data access of tenant {id} ({name}) ends: Meta stops returning its data until the user consents again"
-                ),
-                command: format!("crm-meta connect --tenant {id}"),
-                overdue: at < now,
-                uid: format!("data-access-expiry-tenant-{id}@crm-meta"),
-            });
+    let mut deadlines = Vec::with_capacity(expiries.len() * 2 + 2);
+    for e in expiries {
+        let name: Arc<str> = Arc::from(e.name);
+        let tenant = |name: &Arc<str>| Subject::Tenant {
+            id: e.tenant_id,
+            name: Arc::clone(name),
+        };
+        for (at, kind) in [
+            (e.expires_at, Kind::TokenExpiry),
+            (e.data_access_expires_at, Kind::DataAccessExpiry),
+        ] {
+            if let Some(at) = at {
+                deadlines.push(Deadline {
+                    date: at,
+                    kind,
+                    subject: tenant(&name),
+                    overdue: at < now,
+                });
+            }
         }
     }
+    let version: Arc<str> = Arc::from(version.as_str());
     for clock in Clock::BOTH {
         if let End::On(day) = clock.end_of(&version) {
-            let (kind, slug) = match clock {
-                Clock::Graph => (Kind::GraphVersionEnd, "graph"),
-                Clock::Marketing => (Kind::MarketingVersionEnd, "marketing"),
-            };
             let date = day.and_time(NaiveTime::MIN).and_utc();
             deadlines.push(Deadline {
                 date,
                 overdue: date < now,
-                kind,
-                tenant_id: None,
-                what: format!(
-                    "{} {version} ends: every tenant's {} calls fail",
-                    clock.name(),
-                    versions::what_fails(clock)
-                ),
-                command: format!("set META_GRAPH_API_VERSION={}", versions::NEWEST),
-                uid: format!("{slug}-version-end-{version}@crm-meta"),
+                kind: match clock {
+                    Clock::Graph => Kind::GraphVersionEnd,
+                    Clock::Marketing => Kind::MarketingVersionEnd,
+                },
+                subject: Subject::Version {
+                    clock,
+                    version: Arc::clone(&version),
+                },
             });
         }
     }
     // Past dates stay, marked overdue: they have already broken something.
     deadlines.retain(|d| d.date <= horizon);
-    deadlines.sort_by(|a, b| a.date.cmp(&b.date).then(a.tenant_id.cmp(&b.tenant_id)));
-    ctx.printer
-        .finish_as(args.format.into(), &DeadlinesReport { deadlines, now })
+    deadlines.sort_by(|a, b| a.date.cmp(&b.date).then(a.tenant_id().cmp(&b.tenant_id())));
+
+    let format: Format = if ctx.printer.is_json() {
+        Format::Json
+    } else {
+        args.format.into()
+    };
+    match format {
+        Format::Json => {
+            let mut rows = ctx.printer.rows::<Deadline>(Format::Json, "deadlines")?;
+            for d in deadlines {
+                rows.push(d, false)?;
+            }
+            rows.finish(&NoTrailer {})?;
+        }
+        Format::Ics => write_ics(&deadlines, now)?,
+        _ => show(&ctx.printer, &deadlines, now),
+    }
+    Ok(Exit::Success)
 }
 
-impl Report for DeadlinesReport {
-    fn show(&self, out: &Printer) {
-        if self.deadlines.is_empty() {
-            out.note("Nothing breaks within the window.");
-            return;
-        }
-        let mut table = new_table(["DATE", "TENANT", "WHAT", "TO PREVENT IT"]);
-        for d in &self.deadlines {
-            let overdue = if d.overdue { " OVERDUE" } else { "" };
-            table.add_row([
-                format!("{}{overdue}", date_with_distance(Some(d.date), self.now)),
-                d.tenant_id
-                    .map(|t| t.to_string())
-                    .unwrap_or_else(|| "all".into()),
-                d.what.clone(),
-                d.command.clone(),
-            ]);
-        }
-        out.table(&table);
-    }
+/// Nothing follows the `deadlines` array.
+#[derive(Serialize)]
+struct NoTrailer {}
 
-    fn ics(&self) -> Option<String> {
-        let stamp = self.now.format("%Y%m%dT%H%M%SZ").to_string();
-        let mut lines = vec![
-            "BEGIN:VCALENDAR".to_owned(),
-            "VERSION:2.0".to_owned(),
-            "PRODID:-//CRM Ventas//crm-meta//EN".to_owned(),
-            "CALSCALE:GREGORIAN".to_owned(),
-            "METHOD:PUBLISH".to_owned(),
-            "X-WR-CALNAME:crm-meta deadlines".to_owned(),
-        ];
-        for d in &self.deadlines {
-            lines.extend([
+fn show(out: &Printer, deadlines: &[Deadline], now: DateTime<Utc>) {
+    if deadlines.is_empty() {
+        out.note("Nothing breaks within the window.");
+        return;
+    }
+    let mut table = new_table(["DATE", "TENANT", "WHAT", "TO PREVENT IT"]);
+    for d in deadlines {
+        let overdue = if d.overdue { " OVERDUE" } else { "" };
+        table.add_row([
+            format!("{}{overdue}", date_with_distance(Some(d.date), now)),
+            d.tenant_id()
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "all".into()),
+            d.what(),
+            d.command(),
+        ]);
+    }
+    out.table(&table);
+}
+
+/// The calendar, written event by event.
+fn write_ics(deadlines: &[Deadline], now: DateTime<Utc>) -> Result<()> {
+    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut line = |text: &str| out.write_all(fold(text).as_bytes());
+    let written = (|| -> std::io::Result<()> {
+        for header in [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//CRM Ventas//crm-meta//EN",
+            "CALSCALE:GREGORIAN",
+            "METHOD:PUBLISH",
+            "X-WR-CALNAME:crm-meta deadlines",
+        ] {
+            line(header)?;
+        }
+        for d in deadlines {
+            let what = d.what();
+            for event_line in [
                 "BEGIN:VEVENT".to_owned(),
-                format!("UID:{}", d.uid),
+                format!("UID:{}", d.uid()),
                 format!("DTSTAMP:{stamp}"),
                 format!("DTSTART:{}", d.date.format("%Y%m%dT%H%M%SZ")),
-                format!("SUMMARY:{}", ics_text(&d.what)),
+                format!("SUMMARY:{}", ics_text(&what)),
                 format!(
                     "DESCRIPTION:{}",
-                    ics_text(&format!("{}\nTo prevent it: {}", d.what, d.command))
+                    ics_text(&format!("{what}\nTo prevent it: {}", d.command()))
                 ),
                 "TRANSP:TRANSPARENT".to_owned(),
                 "END:VEVENT".to_owned(),
-            ]);
+            ] {
+                line(&event_line)?;
+            }
         }
-        lines.push("END:VCALENDAR".to_owned());
-        Some(lines.iter().map(|l| fold(l)).collect())
+        line("END:VCALENDAR")
+    })();
+    let flushed = written.and_then(|()| out.flush());
+    match flushed {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 
