@@ -6,23 +6,22 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{Context as _, Result};
 use chrono::Utc;
+use futures::StreamExt;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tokio::io::AsyncReadExt;
 
 use super::Context;
 use crate::cli::{ImportArgs, ImportFormat};
 use crate::crypto::fingerprint;
-use crate::error::{Exit, UserError};
+use crate::error::Exit;
 use crate::fleet;
+use crate::graph::MAX_BATCH;
 use crate::graph::versions::Clock;
 use crate::output::{Printer, Report};
-use crate::store::{AuditEntry, NewConnection, Upserted};
+use crate::store::{AuditEntry, NewConnection, Store, Upserted};
 use crate::token::{DEFAULT_WARNING_DAYS, SharedUsers, TokenStatus};
 
-/// Largest input accepted on stdin.
-const MAX_INPUT_BYTES: u64 = 256 * 1024 * 1024;
 const MAX_TOKEN_LEN: usize = 4096;
 
 /// One usable line of input.
@@ -53,73 +52,47 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let store = ctx.store(&target).await?;
     let cipher = ctx.keyring_for_writing(&store, keys).await?;
 
-    let mut input = String::new();
-    tokio::io::stdin()
-        .take(MAX_INPUT_BYTES + 1)
-        .read_to_string(&mut input)
-        .await
-        .context("reading stdin (is it UTF-8 text?)")?;
-    if input.len() as u64 > MAX_INPUT_BYTES {
-        return Err(UserError(format!(
-            "stdin is larger than {} MiB; split the input and import each part",
-            MAX_INPUT_BYTES >> 20
-        ))
-        .into());
-    }
-    let (candidates, mut rejected) = match args.format {
-        ImportFormat::Jsonl => parse_jsonl(&input),
-        ImportFormat::Csv => parse_csv(&input),
-    };
-    drop(input);
+    // Lines stream in from stdin on a blocking thread, a few batches ahead
+    // of the checks: memory does not grow with the input.
+    let (lines, mut parsed) =
+        tokio::sync::mpsc::channel::<Result<Candidate, Rejected>>(4 * MAX_BATCH);
+    let format = args.format;
+    let reader = tokio::task::spawn_blocking(move || {
+        let stdin = std::io::stdin().lock();
+        let emit = |item| lines.blocking_send(item).is_ok();
+        match format {
+            ImportFormat::Jsonl => parse_jsonl(stdin, emit),
+            ImportFormat::Csv => parse_csv(stdin, emit),
+        }
+    });
 
-    // Unknown tenants and repeated tenants are rejected before asking Meta anything.
-    let known: HashSet<i32> = store.tenants().await?.into_iter().map(|t| t.id).collect();
+    // Unknown tenants and repeated tenants are rejected before asking Meta
+    // anything; the first line of each tenant is remembered (an id and a
+    // line number each).
+    let rejected = std::cell::RefCell::new(Vec::new());
     let mut first_line: HashMap<i32, usize> = HashMap::new();
-    let candidates: Vec<Candidate> = candidates
-        .into_iter()
-        .filter(|c| {
-            let reason = if !known.contains(&c.tenant_id) {
-                format!("no tenant with id {}", c.tenant_id)
-            } else if let Some(first) = first_line.get(&c.tenant_id) {
-                format!("tenant {} already appears on line {first}", c.tenant_id)
-            } else {
-                first_line.insert(c.tenant_id, c.line);
-                return true;
-            };
-            rejected.push(Rejected {
-                line: c.line,
-                reason,
-            });
-            false
-        })
-        .collect();
+    let batches = async_stream_batches(&mut parsed, &store, &mut first_line, &rejected);
 
-    let tokens: Vec<SecretString> = candidates.iter().map(|c| c.token.clone()).collect();
-    let progress = ctx.printer.progress(tokens.len() as u64, "checking tokens");
+    let progress = ctx.printer.progress_unknown("checking tokens");
     let _usage_note = ctx.follow_usage(&graph, &progress);
     let now = Utc::now();
 
     // Each batch's accepted tokens are stored (one transaction per batch)
     // while later batches are still on the network.
-    let mut imported_tenants: Vec<(i32, String)> = Vec::new();
-    let judge = |offset: usize, answers: Vec<_>| {
+    let judge = |batch: fleet::Settled<Candidate>| {
         let mut rows = Vec::new();
-        for (i, answer) in answers.iter().enumerate() {
-            let candidate = &candidates[offset + i];
+        for (candidate, answer) in batch {
             match accept(
-                candidate,
-                answer,
+                &candidate,
+                &answer,
                 graph.app_id(),
                 graph.version(),
                 &required,
                 ctx.yes,
                 now,
             ) {
-                Ok((connection, audit)) => {
-                    imported_tenants.push((connection.tenant_id, connection.meta_user_id.clone()));
-                    rows.push((connection, audit));
-                }
-                Err(reason) => rejected.push(Rejected {
+                Ok(accepted) => rows.push(accepted),
+                Err(reason) => rejected.borrow_mut().push(Rejected {
                     line: candidate.line,
                     reason,
                 }),
@@ -128,9 +101,9 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
         rows
     };
     let (mut imported, mut updated) = (0, 0);
-    fleet::check_and_write_indexed(
+    fleet::check_and_write(
         &graph,
-        &tokens,
+        batches,
         fleet::DEFAULT_CONCURRENCY,
         |n| progress.inc(n),
         judge,
@@ -141,19 +114,29 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
                 .filter(|o| **o == Upserted::Inserted)
                 .count();
             updated += outcomes.iter().filter(|o| **o == Upserted::Updated).count();
-            Ok::<_, crate::store::StoreError>(())
+            Ok::<_, anyhow::Error>(())
         },
     )
     .await
     .context("storing the imported tokens")?;
     progress.finish();
+    drop(parsed);
+    reader.await.context("reading stdin")??;
+    let mut rejected = rejected.into_inner();
 
-    // Tenants now sharing a Meta user with another tenant.
-    let users = store.meta_users().await?;
+    // Imported tenants now sharing a Meta user with another tenant (only
+    // shared users are read back, not the fleet).
+    let users = store.shared_meta_users().await?;
     let shared_users = SharedUsers::new(users.iter().map(|(id, user)| (*id, user.as_str())));
     store.close().await;
-    let shared: Vec<SharedUser> = imported_tenants
+    let imported_lines: HashSet<usize> = rejected.iter().map(|r| r.line).collect();
+    let shared: Vec<SharedUser> = users
         .iter()
+        .filter(|(tenant_id, _)| {
+            first_line
+                .get(tenant_id)
+                .is_some_and(|line| !imported_lines.contains(line))
+        })
         .filter_map(|(tenant_id, meta_user_id)| {
             let others = shared_users.others(*tenant_id, meta_user_id);
             (!others.is_empty()).then_some(SharedUser {
@@ -275,6 +258,57 @@ fn accept(
     Ok((connection, audit))
 }
 
+/// Parsed lines in batches of up to [`MAX_BATCH`] usable candidates, each
+/// checked against the store's tenants and against earlier lines; the
+/// lines refused here go to `rejected`.
+fn async_stream_batches<'a>(
+    parsed: &'a mut tokio::sync::mpsc::Receiver<Result<Candidate, Rejected>>,
+    store: &'a Store,
+    first_line: &'a mut HashMap<i32, usize>,
+    rejected: &'a std::cell::RefCell<Vec<Rejected>>,
+) -> impl futures::Stream<Item = Result<Vec<(SecretString, Candidate)>>> + 'a {
+    futures::stream::unfold(
+        (parsed, first_line),
+        move |(parsed, first_line)| async move {
+            let mut lines = Vec::with_capacity(MAX_BATCH);
+            while lines.len() < MAX_BATCH {
+                match parsed.recv().await {
+                    Some(Ok(candidate)) => lines.push(candidate),
+                    Some(Err(refused)) => rejected.borrow_mut().push(refused),
+                    None => break,
+                }
+            }
+            if lines.is_empty() {
+                return None;
+            }
+            let ids: Vec<i32> = lines.iter().map(|c| c.tenant_id).collect();
+            let known = match store.existing_tenants(&ids).await {
+                Ok(known) => known,
+                Err(e) => return Some((Err(e.into()), (parsed, first_line))),
+            };
+            let mut batch = Vec::with_capacity(lines.len());
+            for c in lines {
+                let reason = if !known.contains(&c.tenant_id) {
+                    format!("no tenant with id {}", c.tenant_id)
+                } else if let Some(first) = first_line.get(&c.tenant_id) {
+                    format!("tenant {} already appears on line {first}", c.tenant_id)
+                } else {
+                    first_line.insert(c.tenant_id, c.line);
+                    batch.push((c.token.clone(), c));
+                    continue;
+                };
+                rejected.borrow_mut().push(Rejected {
+                    line: c.line,
+                    reason,
+                });
+            }
+            Some((Ok(batch), (parsed, first_line)))
+        },
+    )
+    // A batch whose every line was refused asks Meta nothing.
+    .filter(|batch| futures::future::ready(!matches!(batch, Ok(b) if b.is_empty())))
+}
+
 fn tenant_id(value: &serde_json::Value) -> Option<i32> {
     let id = match value {
         serde_json::Value::Number(n) => n.as_i64()?,
@@ -314,34 +348,41 @@ fn candidate(
     }
 }
 
-fn parse_jsonl(input: &str) -> (Vec<Candidate>, Vec<Rejected>) {
-    let mut ok = Vec::new();
-    let mut rejected = Vec::new();
+/// Reads JSON lines, handing each usable or rejected line to `emit`
+/// (which says whether to go on).
+fn parse_jsonl(
+    input: impl std::io::BufRead,
+    mut emit: impl FnMut(Result<Candidate, Rejected>) -> bool,
+) -> Result<()> {
     for (index, text) in input.lines().enumerate() {
         let line = index + 1;
-        if text.trim().is_empty() {
-            continue;
-        }
-        let parsed = match serde_json::from_str::<JsonLine>(text) {
-            Ok(parsed) => candidate(
+        let parsed = match text {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(Rejected {
                 line,
-                tenant_id(&parsed.tenant_id),
-                parsed.access_token.as_str().and_then(token),
-            ),
-            Err(e) => Err(Rejected {
-                line,
-                reason: format!(
-                    "not a JSON object with tenant_id and access_token ({})",
-                    e.classify_reason()
-                ),
+                reason: "not UTF-8 text".into(),
             }),
+            Err(e) => return Err(anyhow::Error::new(e).context("reading stdin")),
+            Ok(text) if text.trim().is_empty() => continue,
+            Ok(text) => match serde_json::from_str::<JsonLine>(&text) {
+                Ok(parsed) => candidate(
+                    line,
+                    tenant_id(&parsed.tenant_id),
+                    parsed.access_token.as_str().and_then(token),
+                ),
+                Err(e) => Err(Rejected {
+                    line,
+                    reason: format!(
+                        "not a JSON object with tenant_id and access_token ({})",
+                        e.classify_reason()
+                    ),
+                }),
+            },
         };
-        match parsed {
-            Ok(c) => ok.push(c),
-            Err(r) => rejected.push(r),
+        if !emit(parsed) {
+            break;
         }
     }
-    (ok, rejected)
+    Ok(())
 }
 
 trait ReasonOnly {
@@ -360,23 +401,27 @@ impl ReasonOnly for serde_json::Error {
     }
 }
 
-fn parse_csv(input: &str) -> (Vec<Candidate>, Vec<Rejected>) {
-    let mut ok = Vec::new();
-    let mut rejected = Vec::new();
+/// Reads `tenant_id,access_token` records, as [`parse_jsonl`] does lines.
+fn parse_csv(
+    input: impl std::io::Read,
+    mut emit: impl FnMut(Result<Candidate, Rejected>) -> bool,
+) -> Result<()> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(input.as_bytes());
+        .from_reader(input);
     for (index, record) in reader.records().enumerate() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
                 let line = e.position().map_or(index + 1, |p| p.line() as usize);
-                rejected.push(Rejected {
+                if !emit(Err(Rejected {
                     line,
                     reason: "not valid CSV".into(),
-                });
+                })) {
+                    break;
+                }
                 continue;
             }
         };
@@ -388,13 +433,15 @@ fn parse_csv(input: &str) -> (Vec<Candidate>, Vec<Rejected>) {
             continue;
         }
         if record.len() != 2 {
-            rejected.push(Rejected {
+            if !emit(Err(Rejected {
                 line,
                 reason: format!(
                     "expected 2 fields (tenant_id,access_token), found {}",
                     record.len()
                 ),
-            });
+            })) {
+                break;
+            }
             continue;
         }
         let id = record
@@ -402,22 +449,46 @@ fn parse_csv(input: &str) -> (Vec<Candidate>, Vec<Rejected>) {
             .and_then(|v| v.parse::<i64>().ok())
             .and_then(|v| i32::try_from(v).ok())
             .filter(|v| *v > 0);
-        match candidate(line, id, record.get(1).and_then(token)) {
-            Ok(c) => ok.push(c),
-            Err(r) => rejected.push(r),
+        if !emit(candidate(line, id, record.get(1).and_then(token))) {
+            break;
         }
     }
-    (ok, rejected)
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// Every usable and rejected line of `input`.
+    fn collect(
+        parse: impl FnOnce(&[u8], &mut dyn FnMut(Result<Candidate, Rejected>) -> bool) -> Result<()>,
+        input: &str,
+    ) -> (Vec<Candidate>, Vec<Rejected>) {
+        let (mut ok, mut rejected) = (Vec::new(), Vec::new());
+        let mut emit = |item| {
+            match item {
+                Ok(c) => ok.push(c),
+                Err(r) => rejected.push(r),
+            }
+            true
+        };
+        parse(input.as_bytes(), &mut emit).unwrap();
+        (ok, rejected)
+    }
+
+    fn jsonl(input: &str) -> (Vec<Candidate>, Vec<Rejected>) {
+        collect(|bytes, emit| parse_jsonl(bytes, emit), input)
+    }
+
+    fn csv(input: &str) -> (Vec<Candidate>, Vec<Rejected>) {
+        collect(|bytes, emit| parse_csv(bytes, emit), input)
+    }
+
     #[test]
     fn jsonl_lines_are_numbered_and_checked() {
         let input = "{\"tenant_id\": 7, \"access_token\": \"EAA1\"}\n\n{\"tenant_id\": \"8\", \"access_token\": \"EAA2\"}\nnot json\n{\"tenant_id\": 0, \"access_token\": \"EAA3\"}\n{\"tenant_id\": 9, \"access_token\": \"two words\"}\n{\"tenant_id\": 10}\n";
-        let (ok, rejected) = parse_jsonl(input);
+        let (ok, rejected) = jsonl(input);
         assert_eq!(
             ok.iter().map(|c| (c.line, c.tenant_id)).collect::<Vec<_>>(),
             [(1, 7), (3, 8)]
@@ -431,19 +502,19 @@ mod tests {
     #[test]
     fn csv_with_or_without_header() {
         let (ok, rejected) =
-            parse_csv("tenant_id,access_token\n7,EAA1\n8 , EAA2 \n9\nx,EAA3\n\"10\",\"EAA4\"\n");
+            csv("tenant_id,access_token\n7,EAA1\n8 , EAA2 \n9\nx,EAA3\n\"10\",\"EAA4\"\n");
         assert_eq!(
             ok.iter().map(|c| (c.line, c.tenant_id)).collect::<Vec<_>>(),
             [(2, 7), (3, 8), (6, 10)]
         );
         assert_eq!(rejected.iter().map(|r| r.line).collect::<Vec<_>>(), [4, 5]);
-        let (ok, _) = parse_csv("7,EAA1\n");
+        let (ok, _) = csv("7,EAA1\n");
         assert_eq!(ok.len(), 1);
     }
 
     #[test]
     fn rejection_reasons_never_quote_the_token() {
-        let (_, rejected) = parse_jsonl("{\"tenant_id\": 7, \"access_token\": \"EAAsecret\" ");
+        let (_, rejected) = jsonl("{\"tenant_id\": 7, \"access_token\": \"EAAsecret\" ");
         assert!(!rejected[0].reason.contains("EAAsecret"));
     }
 }

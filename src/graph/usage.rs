@@ -48,6 +48,8 @@ struct Ceiling {
     window_answered: u64,
     /// The usage when this window was first seen.
     window_start_percent: f64,
+    /// The lowest calls-per-percent measured over a clear rise.
+    clear_estimate: Option<f64>,
     /// Calls sent whose answers have not come back: counted as spent.
     in_flight: u64,
     /// The last usage reported after an answer, and when.
@@ -85,29 +87,42 @@ impl Ceiling {
 
     /// Learns from the usage reported once `grant` was answered.
     fn learn(&mut self, grant: Grant, percent: f64) {
-        if self.seen.is_some_and(|(seen, _)| percent < seen) {
+        match self.seen {
             // A newer reading is lower: usage fell (a new window at Meta).
             // Calls sent before now may have counted in the old one.
-            self.window += 1;
-            self.window_answered = 0;
-            self.window_start_percent = percent;
-        } else if grant.window == self.window {
-            self.window_answered += grant.calls;
+            Some((seen, _)) if percent < seen => {
+                self.window += 1;
+                self.window_answered = 0;
+                self.window_start_percent = percent;
+            }
+            // The first reading: calls from here on are measured against it.
+            None => self.window_start_percent = percent,
+            Some(_) if grant.window == self.window => self.window_answered += grant.calls,
+            Some(_) => {}
         }
+        self.seen = Some((percent, Instant::now()));
         // Reported usage is rounded down: the rise is at most this.
         let rise = percent + 1.0 - self.window_start_percent;
-        // After the first window, learn only from a clear rise.
-        let clear = self.window == 0 || percent - self.window_start_percent >= 5.0;
-        if self.window_answered > 0 && rise > 0.0 && clear {
-            let estimate = self.window_answered as f64 / rise;
-            // It grows at most twofold a step: a misread window cannot
-            // make the plan bold at once.
+        if self.window_answered == 0 || rise <= 0.0 {
+            return;
+        }
+        let estimate = self.window_answered as f64 / rise;
+        if percent - self.window_start_percent >= 5.0 {
+            // A clear rise within one window: the lowest such estimate is
+            // kept, so one misread window (a reset unseen) cannot make the
+            // plan bold.
+            self.per_percent = Some(match self.clear_estimate {
+                Some(known) => known.min(estimate),
+                None => estimate,
+            });
+            self.clear_estimate = self.per_percent;
+        } else if self.clear_estimate.is_none() {
+            // Until then, what little is known, growing at most twofold.
             self.per_percent = Some(match self.per_percent {
                 Some(known) => estimate.min(known * 2.0),
                 None => estimate,
             });
         }
-        self.seen = Some((percent, Instant::now()));
     }
 
     /// How many calls may be sent now without the usage passing the ceiling,
@@ -246,6 +261,7 @@ impl UsageGovernor {
                 window: 0,
                 window_answered: 0,
                 window_start_percent: 0.0,
+                clear_estimate: None,
                 in_flight: 0,
                 seen: None,
                 blocked_since: None,

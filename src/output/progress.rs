@@ -25,6 +25,22 @@ impl Printer {
     }
 }
 
+impl Printer {
+    /// A counter of `what` whose total is not known beforehand (input that streams).
+    pub fn progress_unknown(&self, what: &str) -> Progress {
+        if !self.show_progress() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let template = format!("{{spinner}} {what} {{pos}} ({{per_sec}}) {{msg}}");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Progress(Some(bar))
+    }
+}
+
 impl Progress {
     /// No bar (output that a bar would garble, such as CSV on stdout).
     pub fn hidden() -> Self {

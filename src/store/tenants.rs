@@ -52,4 +52,26 @@ impl Store {
             .fetch_all(pool)
             .await)?)
     }
+
+    /// Which of `ids` name a tenant.
+    pub async fn existing_tenants(
+        &self,
+        ids: &[i32],
+    ) -> Result<std::collections::HashSet<i32>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!(
+            "SELECT id FROM tenants WHERE id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let found: Vec<i32> = with_pool!(self, pool => {
+            let mut query = sqlx::query_scalar(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(pool).await
+        })?;
+        Ok(found.into_iter().collect())
+    }
 }
