@@ -11,7 +11,7 @@ use secrecy::SecretString;
 
 use crate::graph::{DebugToken, GraphClient, GraphError, MAX_BATCH};
 use crate::keyring::Keyring;
-use crate::store::{Store, StoreError, StoredToken};
+use crate::store::{Connection, Store, StoreError, StoredToken};
 
 /// Batches in flight by default: 8 × 50 tokens per round trip.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -35,6 +35,30 @@ pub fn stored_tokens<'a>(
         let page = store.tokens_page(cipher, after, STORE_PAGE).await?;
         let next = match page.last() {
             Some(last) if page.len() == STORE_PAGE as usize => Some(last.tenant_id),
+            _ => None,
+        };
+        if page.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((page, next)))
+    })
+    .map_ok(|page| stream::iter(into_batches(page).into_iter().map(Ok)))
+    .try_flatten()
+}
+
+/// Every stored connection (token decrypted), in tenant order, as batches
+/// of at most [`MAX_BATCH`], read from the store a page at a time.
+pub fn stored_connections<'a>(
+    store: &'a Store,
+    cipher: &'a Keyring,
+) -> impl Stream<Item = Result<Vec<Connection>, StoreError>> + 'a {
+    stream::try_unfold(Some(0), move |after| async move {
+        let Some(after) = after else {
+            return Ok::<_, StoreError>(None);
+        };
+        let page = store.connections_page(cipher, after, STORE_PAGE).await?;
+        let next = match page.last() {
+            Some(last) if page.len() == STORE_PAGE as usize => Some(last.info.tenant_id),
             _ => None,
         };
         if page.is_empty() {

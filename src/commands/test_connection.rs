@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use chrono::Utc;
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 
 use super::Context;
@@ -12,7 +12,7 @@ use crate::cli::TestConnectionArgs;
 use crate::error::Exit;
 use crate::fleet;
 use crate::graph::versions::Clock;
-use crate::output::{Printer, Report, date_with_distance, new_table};
+use crate::output::{Format, Printer, Report, Row, date_with_distance, new_table};
 use crate::store::Connection;
 use crate::token::SharedUsers;
 use crate::token::check::{CheckResult, check_connection};
@@ -30,15 +30,11 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     let required = ctx.settings.required_scopes();
     let store = ctx.store(&target).await?;
     let cipher = ctx.keyring(&store, keys).await?;
-    let connections = match args.tenant {
-        Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
-        None => store.connections(&cipher).await?,
-    };
-    let users = store.meta_users().await?;
+    // Only the Meta users shared by several tenants are held, not the fleet.
+    let users = store.shared_meta_users().await?;
     let shared_users = SharedUsers::new(users.iter().map(|(id, user)| (*id, user.as_str())));
     let now = Utc::now();
-    let check = |i: usize, answer| {
-        let c: &Connection = &connections[i];
+    let check = async |c: &Connection, answer| {
         let shared_with = shared_users.others(c.info.tenant_id, &c.info.meta_user_id);
         check_connection(
             &graph,
@@ -48,100 +44,138 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
             DEFAULT_WARNING_DAYS,
             shared_with,
         )
+        .await
     };
     // A check that reached Meta is recorded; an unreachable one says nothing.
-    let record = async |batch: &[(usize, CheckResult)]| {
+    let record = async |batch: &[(Connection, CheckResult)]| {
         let checked: Vec<_> = batch
             .iter()
             .filter(|(_, r)| r.reached_meta())
-            .map(|(i, r)| {
-                (
-                    r.view.tenant_id,
-                    connections[*i].stored_as.clone(),
-                    r.view.status,
-                )
-            })
+            .map(|(c, r)| (r.view.tenant_id, c.stored_as.clone(), r.view.status))
             .collect();
         store.record_checks(&checked, now).await
     };
-    let mut results: Vec<CheckResult> = Vec::new();
-    if args.tenant.is_some() {
-        // One tenant: a plain debug_token call, no batch.
-        for (i, c) in connections.iter().enumerate() {
-            let result = check(i, graph.debug_token(&c.access_token).await).await;
-            record(&[(i, result.clone())]).await?;
-            results.push(result);
-        }
-    } else {
-        let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
-        fleet::check_and_write_indexed(
-            &graph,
-            &tokens,
-            fleet::DEFAULT_CONCURRENCY,
-            |_| {},
-            |offset, answers| {
-                answers
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, a)| (offset + i, a))
-                    .collect::<Vec<_>>()
-            },
-            async |answers| {
-                // Each live token also reads /me and a business manager.
-                let batch: Vec<(usize, CheckResult)> = stream::iter(answers)
-                    .map(|(i, answer)| async move { (i, check(i, answer).await) })
-                    .buffer_unordered(CONCURRENCY)
-                    .collect()
-                    .await;
-                record(&batch).await?;
-                results.extend(batch.into_iter().map(|(_, r)| r));
-                Ok::<_, crate::store::StoreError>(())
-            },
-        )
-        .await?;
-    }
-    results.sort_by_key(|r| r.view.tenant_id);
-    store.close().await;
 
-    ctx.printer
-        .finish(&if args.tenant.is_some() && results.len() == 1 {
-            Checked::One(results.remove(0))
-        } else {
-            Checked::All { tenants: results }
+    if let Some(tenant_id) = args.tenant {
+        // One tenant: a plain debug_token call, no batch.
+        let c = ctx.connection(&store, &cipher, tenant_id).await?;
+        let result = check(&c, graph.debug_token(&c.access_token).await).await;
+        record(&[(c, result.clone())]).await?;
+        store.close().await;
+        return ctx.printer.finish(&Checked::One(result));
+    }
+
+    // The fleet streams: connections a page at a time from the store, each
+    // batch's results recorded and written out while later batches are on
+    // the network. Only the counts and the problems the table shows are held.
+    let mut rows = ctx.printer.rows::<CheckResult>(Format::Table, "tenants")?;
+    let mut counts = Counts::default();
+    let batches = fleet::stored_connections(&store, &cipher)
+        .map_ok(|batch| {
+            batch
+                .into_iter()
+                .map(|c| (c.access_token.clone(), c))
+                .collect::<Vec<_>>()
         })
+        .map_err(anyhow::Error::from);
+    fleet::check_and_write(
+        &graph,
+        batches,
+        fleet::DEFAULT_CONCURRENCY,
+        |_| {},
+        |settled| settled,
+        async |answers: fleet::Settled<Connection>| -> Result<()> {
+            // Each live token also reads /me and a business manager.
+            let batch: Vec<(Connection, CheckResult)> = stream::iter(answers)
+                .map(|(c, answer)| async {
+                    let result = check(&c, answer).await;
+                    (c, result)
+                })
+                .buffered(CONCURRENCY)
+                .collect()
+                .await;
+            record(&batch).await?;
+            for (_, result) in batch {
+                counts.count(result.view.status);
+                let shown = !usable(result.view.status);
+                rows.push(result, shown)?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    store.close().await;
+    let problems = rows.finish(&NoTrailer {})?;
+    let report = Checked::All { counts, problems };
+    if ctx.printer.is_json() {
+        return Ok(report.exit());
+    }
+    ctx.printer.finish(&report)
 }
 
-/// One tenant's check as a token view, or `{"tenants": […]}` for `--all`.
+/// Nothing follows the `tenants` array.
+#[derive(Serialize)]
+struct NoTrailer {}
+
+/// Tokens the CRM can use: `ok`, or `expiring` (still working).
+fn usable(status: TokenStatus) -> bool {
+    matches!(status, TokenStatus::Ok | TokenStatus::Expiring)
+}
+
+/// How many tokens were checked, by outcome.
+#[derive(Debug, Default, Serialize)]
+struct Counts {
+    checked: usize,
+    usable: usize,
+    unreachable: usize,
+}
+
+impl Counts {
+    fn count(&mut self, status: TokenStatus) {
+        self.checked += 1;
+        if usable(status) {
+            self.usable += 1;
+        } else if status == TokenStatus::Unreachable {
+            self.unreachable += 1;
+        }
+    }
+}
+
+impl Row for CheckResult {
+    const CSV_HEADER: &'static [&'static str] = &[];
+
+    fn csv_record(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// One tenant's check as a token view; for `--all`, the counts and the
+/// problems (the rows themselves were streamed as `{"tenants": […]}`).
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Checked {
     One(CheckResult),
-    All { tenants: Vec<CheckResult> },
-}
-
-impl Checked {
-    fn results(&self) -> &[CheckResult] {
-        match self {
-            Checked::One(result) => std::slice::from_ref(result),
-            Checked::All { tenants } => tenants,
-        }
-    }
+    All {
+        counts: Counts,
+        problems: Vec<CheckResult>,
+    },
 }
 
 impl Report for Checked {
     /// 0 when every token is usable (`ok` or `expiring`), 5 when the only
     /// problem is that Meta could not be asked, 3 otherwise.
     fn exit(&self) -> Exit {
-        let usable = |s: TokenStatus| matches!(s, TokenStatus::Ok | TokenStatus::Expiring);
-        let problems: Vec<TokenStatus> = self
-            .results()
-            .iter()
-            .map(|r| r.view.status)
-            .filter(|s| !usable(*s))
-            .collect();
-        if problems.is_empty() {
+        let (checked, usable_count, unreachable) = match self {
+            Checked::One(r) => (
+                1,
+                usize::from(usable(r.view.status)),
+                usize::from(r.view.status == TokenStatus::Unreachable),
+            ),
+            Checked::All { counts, .. } => (counts.checked, counts.usable, counts.unreachable),
+        };
+        if usable_count == checked {
             Exit::Success
-        } else if problems.iter().all(|s| *s == TokenStatus::Unreachable) {
+        } else if usable_count + unreachable == checked {
             Exit::Meta
         } else {
             Exit::Problem
@@ -149,9 +183,24 @@ impl Report for Checked {
     }
 
     fn show(&self, out: &Printer) {
-        let results = self.results();
+        let results = match self {
+            Checked::One(result) => std::slice::from_ref(result),
+            Checked::All { counts, problems } => {
+                if counts.checked == 0 {
+                    out.note("No tenant is connected yet.");
+                    return;
+                }
+                out.line(format!(
+                    "Checked {} connection(s): {} usable, {} with a problem, {} Meta could not be asked about.",
+                    counts.checked,
+                    counts.usable,
+                    counts.checked - counts.usable - counts.unreachable,
+                    counts.unreachable
+                ));
+                problems.as_slice()
+            }
+        };
         if results.is_empty() {
-            out.note("No tenant is connected yet.");
             return;
         }
         let now = Utc::now();

@@ -377,6 +377,27 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
+    /// At most `limit` connections after `after_tenant`, with their tokens
+    /// decrypted, in tenant order (fleet checks read a page at a time).
+    pub async fn connections_page(
+        &self,
+        cipher: &Keyring,
+        after_tenant: i32,
+        limit: u32,
+    ) -> Result<Vec<Connection>, StoreError> {
+        let sql = format!(
+            "SELECT {CONNECTION_COLUMNS} FROM meta_tokens WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2"
+        );
+        let rows: Vec<ConnectionRow> = with_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(after_tenant)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|row| row.open(cipher).map_err(StoreError::from))
+            .collect()
+    }
+
     async fn connection_rows(&self) -> Result<Vec<ConnectionRow>, StoreError> {
         let sql = format!("SELECT {CONNECTION_COLUMNS} FROM meta_tokens ORDER BY tenant_id");
         Ok(with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
