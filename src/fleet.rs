@@ -46,17 +46,21 @@ pub fn stored_tokens<'a>(
     .try_flatten()
 }
 
-/// Every stored connection (token decrypted), in tenant order, as batches
-/// of at most [`MAX_BATCH`], read from the store a page at a time.
+/// Every stored connection (token decrypted; with `expiring_by`, those
+/// expiring by then), in tenant order, as batches of at most
+/// [`MAX_BATCH`], read from the store a page at a time.
 pub fn stored_connections<'a>(
     store: &'a Store,
     cipher: &'a Keyring,
+    expiring_by: Option<chrono::DateTime<chrono::Utc>>,
 ) -> impl Stream<Item = Result<Vec<Connection>, StoreError>> + 'a {
     stream::try_unfold(Some(0), move |after| async move {
         let Some(after) = after else {
             return Ok::<_, StoreError>(None);
         };
-        let page = store.connections_page(cipher, after, STORE_PAGE).await?;
+        let page = store
+            .connections_page(cipher, after, STORE_PAGE, expiring_by)
+            .await?;
         let next = match page.last() {
             Some(last) if page.len() == STORE_PAGE as usize => Some(last.info.tenant_id),
             _ => None,
@@ -135,34 +139,6 @@ pub async fn check_and_write<T, J, E>(
     };
     let ((), written) = tokio::join!(produce, consume);
     written
-}
-
-/// [`check_and_write`] over tokens already in memory (an import's lines, a
-/// refresh's selection): `judge` gets each settled batch's answers with the
-/// index of its first token.
-pub async fn check_and_write_indexed<J, E>(
-    graph: &GraphClient,
-    tokens: &[SecretString],
-    concurrency: usize,
-    progress: impl Fn(u64),
-    mut judge: impl FnMut(usize, Vec<Result<DebugToken, GraphError>>) -> J,
-    write: impl AsyncFnMut(J) -> Result<(), E>,
-) -> Result<(), E> {
-    let batches = stream::iter(tokens.chunks(MAX_BATCH).enumerate().map(|(b, chunk)| {
-        Ok(chunk
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), b * MAX_BATCH + i))
-            .collect())
-    }));
-    let judge = |batch: Settled<usize>| {
-        let offset = batch.first().map_or(0, |(i, _)| *i);
-        judge(
-            offset,
-            batch.into_iter().map(|(_, answer)| answer).collect(),
-        )
-    };
-    check_and_write(graph, batches, concurrency, progress, judge, write).await
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Duration, Utc};
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::json;
 
@@ -60,40 +60,52 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
         + Duration::days(i64::from(
             args.expiring_within.unwrap_or(DEFAULT_WARNING_DAYS as u32),
         ));
-    let mut connections = match args.tenant {
-        Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
-        None => store.connections(&cipher).await?,
+    let (one, never, expiring_by) = match args.tenant {
+        Some(tenant_id) => {
+            let c = ctx.connection(&store, &cipher, tenant_id).await?;
+            let never = usize::from(c.info.expires_at.is_none());
+            (Some(c).filter(|c| c.info.expires_at.is_some()), never, None)
+        }
+        None => {
+            // Never-expiring (system-user) tokens have nothing to extend.
+            let never = store.never_expiring_count().await? as usize;
+            let by = args
+                .expiring_within
+                .map(|days| now + Duration::days(i64::from(days)));
+            // Without a window, every token that expires (a date far
+            // enough ahead to compare as text on SQLite too).
+            let every = now + Duration::days(365 * 1_000);
+            (None, never, Some(by.unwrap_or(every)))
+        }
     };
-    // Never-expiring (system-user) tokens have nothing to extend.
-    let never = connections
-        .iter()
-        .filter(|c| c.info.expires_at.is_none())
-        .count();
-    connections.retain(|c| c.info.expires_at.is_some());
-    if let Some(days) = args.expiring_within {
-        let horizon = now + Duration::days(i64::from(days));
-        connections.retain(|c| c.info.expires_at.is_some_and(|at| at <= horizon));
-    }
 
     // Which tokens are still alive, in batches as audit asks; each settled
-    // batch's live tokens are extended while later batches are on the network.
-    let tokens: Vec<_> = connections.iter().map(|c| c.access_token.clone()).collect();
+    // batch's live tokens are extended while later batches are on the
+    // network. The fleet streams from the store a page at a time.
     let app_id = graph.app_id().to_owned();
     let mut rows: Vec<Row> = Vec::new();
-    fleet::check_and_write_indexed(
+    let batches = match one {
+        Some(c) => futures::stream::iter(vec![Ok(vec![c])]).left_stream(),
+        None => fleet::stored_connections(&store, &cipher, expiring_by).right_stream(),
+    }
+    .map_ok(|batch| {
+        batch
+            .into_iter()
+            .map(|c| (c.access_token.clone(), c))
+            .collect::<Vec<_>>()
+    })
+    .map_err(anyhow::Error::from);
+    fleet::check_and_write(
         &graph,
-        &tokens,
+        batches,
         fleet::DEFAULT_CONCURRENCY,
         |_| {},
-        |offset, answers| {
-            answers
-                .iter()
-                .enumerate()
-                .map(|(i, answer)| {
-                    (
-                        offset + i,
-                        crate::token::assess(answer, &app_id, &[], 0, now),
-                    )
+        |settled: fleet::Settled<crate::store::Connection>| {
+            settled
+                .into_iter()
+                .map(|(c, answer)| {
+                    let assessment = crate::token::assess(&answer, &app_id, &[], 0, now);
+                    (c, assessment)
                 })
                 .collect::<Vec<_>>()
         },
@@ -101,16 +113,12 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
             // Every exchange in flight finishes (a token swapped at Meta
             // is stored) before an error of one of them ends the run.
             let settled: Vec<Result<Row>> = stream::iter(judged)
-                .map(|(i, assessment)| {
-                    refresh_one(
-                        &store,
-                        &cipher,
-                        &graph,
-                        &connections[i],
-                        assessment,
-                        now,
-                        consent_horizon,
-                    )
+                .map(|(c, assessment)| {
+                    let (store, cipher, graph) = (&store, &cipher, &graph);
+                    async move {
+                        refresh_one(store, cipher, graph, &c, assessment, now, consent_horizon)
+                            .await
+                    }
                 })
                 .buffer_unordered(CONCURRENCY)
                 .collect()

@@ -70,7 +70,7 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     // the network. Only the counts and the problems the table shows are held.
     let mut rows = ctx.printer.rows::<CheckResult>(Format::Table, "tenants")?;
     let mut counts = Counts::default();
-    let batches = fleet::stored_connections(&store, &cipher)
+    let batches = fleet::stored_connections(&store, &cipher, None)
         .map_ok(|batch| {
             batch
                 .into_iter()

@@ -268,6 +268,13 @@ impl Store {
         Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
     }
 
+    /// How many stored tokens never expire (system users).
+    pub async fn never_expiring_count(&self) -> Result<u64, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM meta_tokens WHERE expires_at IS NULL";
+        let n: i64 = with_pool!(self, pool => sqlx::query_scalar(SQL).fetch_one(pool).await)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// How many connections are stored.
     pub async fn connection_count(&self) -> Result<u64, StoreError> {
         const SQL: &str = "SELECT COUNT(*) FROM meta_tokens";
@@ -378,21 +385,31 @@ impl Store {
     }
 
     /// At most `limit` connections after `after_tenant`, with their tokens
-    /// decrypted, in tenant order (fleet checks read a page at a time).
+    /// decrypted, in tenant order (fleet checks read a page at a time);
+    /// with `expiring_by`, only tokens that expire by then.
     pub async fn connections_page(
         &self,
         cipher: &Keyring,
         after_tenant: i32,
         limit: u32,
+        expiring_by: Option<DateTime<Utc>>,
     ) -> Result<Vec<Connection>, StoreError> {
+        let filter = if expiring_by.is_some() {
+            "AND expires_at IS NOT NULL AND expires_at <= $3"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {CONNECTION_COLUMNS} FROM meta_tokens WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2"
+            "SELECT {CONNECTION_COLUMNS} FROM meta_tokens WHERE tenant_id > $1 {filter} ORDER BY tenant_id LIMIT $2"
         );
-        let rows: Vec<ConnectionRow> = with_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(after_tenant)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<ConnectionRow> = with_pool!(self, pool => {
+            let query = sqlx::query_as(&sql).bind(after_tenant).bind(i64::from(limit));
+            let query = match expiring_by {
+                Some(by) => query.bind(by),
+                None => query,
+            };
+            query.fetch_all(pool).await
+        })?;
         rows.into_iter()
             .map(|row| row.open(cipher).map_err(StoreError::from))
             .collect()
