@@ -103,6 +103,39 @@ fn median(mut values: Vec<Duration>) -> Duration {
     values[values.len() / 2]
 }
 
+/// `debug_token` for every token in Graph batches of 50, `concurrency` in
+/// flight, reading each answer whole: what an audit costs with nothing else.
+async fn ideal_audit(
+    base: &str,
+    tokens: &[String],
+    concurrency: usize,
+) -> Result<Duration, Box<dyn std::error::Error>> {
+    use futures::StreamExt;
+    let client = reqwest::Client::new();
+    let app_token = format!("{}|{}", fake_meta::APP_ID, fake_meta::APP_SECRET);
+    let started = Instant::now();
+    let answers: Vec<Result<usize, reqwest::Error>> = futures::stream::iter(tokens.chunks(50))
+        .map(|chunk| {
+            let batch: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|t| serde_json::json!({ "method": "GET", "relative_url": format!("debug_token?input_token={t}") }))
+                .collect();
+            let request = client.post(format!("{base}/v27.0/")).form(&[
+                ("access_token", app_token.as_str()),
+                ("include_headers", "false"),
+                ("batch", &serde_json::Value::Array(batch).to_string()),
+            ]);
+            async move { Ok(request.send().await?.bytes().await?.len()) }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for answer in answers {
+        answer?;
+    }
+    Ok(started.elapsed())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let runs: usize = std::env::var("BENCH_RUNS")
@@ -210,11 +243,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         audit_cpu.push(m.cpu);
         audit_peak = audit_peak.max(m.peak_kib);
     }
+    let audit_median = median(audit_times);
     println!(
         "  audit:  median {:.0} ms wall, {:.0} ms CPU, at most {requests} Graph HTTP requests, peak RSS {:.1} MiB",
-        median(audit_times).as_secs_f64() * 1000.0,
+        audit_median.as_secs_f64() * 1000.0,
         median(audit_cpu).as_secs_f64() * 1000.0,
         audit_peak as f64 / 1024.0
+    );
+    // The ideal client: the same batches at the same concurrency from this
+    // process, with no store, no keys and no judging: the floor this
+    // machine and this fake allow.
+    let mut ideal_times = Vec::new();
+    for _ in 0..runs {
+        ideal_times.push(ideal_audit(&fake.base_url(), &tokens, 8).await?);
+    }
+    let ideal = median(ideal_times);
+    println!(
+        "  ideal client, same 50-token batches, 8 in flight: median {:.0} ms wall; audit / ideal = {:.2}",
+        ideal.as_secs_f64() * 1000.0,
+        audit_median.as_secs_f64() / ideal.as_secs_f64()
     );
 
     // Store-only commands over the same tenants: listing, and rotating the

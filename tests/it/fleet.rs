@@ -563,3 +563,42 @@ async fn tenants_list_streams_every_page_in_order() {
         "one table per 1,000 tenants"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_the_audit_shows_progress_with_rate_and_eta_and_why_it_waits() {
+    let f = imported_fleet(300).await;
+    f.fake.world().latency = std::time::Duration::from_millis(150);
+    let mut cmd = f.cli.terminal_command(&["audit", "--concurrency", "1"]);
+    cmd.env("TERM", "xterm").env("LANG", "C.UTF-8");
+    let shown = tokio::task::spawn_blocking(move || -> Result<String, rexpect::error::Error> {
+        let mut p = rexpect::session::spawn_command(cmd, Some(30_000))?;
+        let (_, bar) = p.exp_regex(r"checking tokens .*/300 \([0-9.]+/s, [0-9]+s left\)")?;
+        p.exp_eof()?;
+        Ok(bar)
+    })
+    .await
+    .unwrap()
+    .expect("a progress bar with rate and ETA");
+    assert!(shown.contains("/300"), "{shown}");
+
+    // At a ceiling that does not lift, the line says why and until when.
+    f.fake.world().latency = std::time::Duration::ZERO;
+    f.fake.world().rate_budget =
+        Some(RateBudget::new(1_000, std::time::Duration::from_secs(3_600)).with_used(600));
+    let mut cmd = f
+        .cli
+        .clone()
+        .env("META_RATE_LIMIT_MAX_WAIT", "3")
+        .terminal_command(&["audit", "--max-usage", "50"]);
+    cmd.env("TERM", "xterm").env("LANG", "C.UTF-8");
+    let waiting = tokio::task::spawn_blocking(move || -> Result<String, rexpect::error::Error> {
+        let mut p = rexpect::session::spawn_command(cmd, Some(30_000))?;
+        let (_, line) = p.exp_regex(r"waiting: the app's Meta usage is [0-9]+%, this run stays under 50% \(--max-usage\), until [0-9:]+")?;
+        p.exp_eof()?;
+        Ok(line)
+    })
+    .await
+    .unwrap()
+    .expect("the waiting note");
+    assert!(waiting.contains("60%"), "{waiting}");
+}
