@@ -57,14 +57,21 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let (lines, mut parsed) =
         tokio::sync::mpsc::channel::<Result<Candidate, Rejected>>(4 * MAX_BATCH);
     let format = args.format;
-    let reader = tokio::task::spawn_blocking(move || {
-        let stdin = std::io::stdin().lock();
-        let emit = |item| lines.blocking_send(item).is_ok();
-        match format {
-            ImportFormat::Jsonl => parse_jsonl(stdin, emit),
-            ImportFormat::Csv => parse_csv(stdin, emit),
-        }
-    });
+    let consumed = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let reader = {
+        let consumed = std::sync::Arc::clone(&consumed);
+        tokio::task::spawn_blocking(move || {
+            let stdin = Counted {
+                inner: std::io::stdin().lock(),
+                consumed,
+            };
+            let emit = |item| lines.blocking_send(item).is_ok();
+            match format {
+                ImportFormat::Jsonl => parse_jsonl(std::io::BufReader::new(stdin), emit),
+                ImportFormat::Csv => parse_csv(stdin, emit),
+            }
+        })
+    };
 
     // Unknown tenants and repeated tenants are rejected before asking Meta
     // anything; the first line of each tenant is remembered (an id and a
@@ -73,7 +80,12 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let mut first_line: HashMap<i32, usize> = HashMap::new();
     let batches = async_stream_batches(&mut parsed, &store, &mut first_line, &rejected);
 
-    let progress = ctx.printer.progress_unknown("checking tokens");
+    // From a file, a bar over its bytes with an ETA; from a pipe, a count.
+    let progress = match stdin_file_size() {
+        Some(size) => ctx.printer.progress_bytes(size, "importing"),
+        None => ctx.printer.progress_unknown("checking tokens"),
+    };
+    let by_bytes = stdin_file_size().is_some();
     let _usage_note = ctx.follow_usage(&graph, &progress);
     let now = Utc::now();
 
@@ -105,7 +117,13 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
         &graph,
         batches,
         fleet::DEFAULT_CONCURRENCY,
-        |n| progress.inc(n),
+        |n| {
+            if by_bytes {
+                progress.set_position(consumed.load(std::sync::atomic::Ordering::Relaxed));
+            } else {
+                progress.inc(n);
+            }
+        },
         judge,
         async |rows: Vec<(NewConnection, AuditEntry)>| {
             let outcomes = store.upsert_connections(&cipher, &rows).await?;
@@ -307,6 +325,29 @@ fn async_stream_batches<'a>(
     )
     // A batch whose every line was refused asks Meta nothing.
     .filter(|batch| futures::future::ready(!matches!(batch, Ok(b) if b.is_empty())))
+}
+
+/// stdin's size when it is a regular file (`< tokens.jsonl`), for an ETA.
+fn stdin_file_size() -> Option<u64> {
+    use std::os::fd::AsFd;
+    let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let meta = std::fs::File::from(fd).metadata().ok()?;
+    meta.is_file().then_some(meta.len())
+}
+
+/// stdin, counting the bytes read from it.
+struct Counted<R> {
+    inner: R,
+    consumed: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 fn tenant_id(value: &serde_json::Value) -> Option<i32> {

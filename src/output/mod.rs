@@ -27,6 +27,9 @@ pub struct Printer {
     quiet: bool,
     color: bool,
     interactive: bool,
+    /// stderr is a terminal: a bar may be drawn there even when stdin is
+    /// the data (import).
+    watched: bool,
 }
 
 impl Printer {
@@ -38,6 +41,7 @@ impl Printer {
             quiet,
             color: !json && !no_color && std::io::stderr().is_terminal(),
             interactive: !json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
+            watched: !json && std::io::stderr().is_terminal(),
         }
     }
 
@@ -90,9 +94,9 @@ impl Printer {
         self.json
     }
 
-    /// Whether a progress bar may be drawn.
+    /// Whether a progress bar may be drawn: a person watches stderr.
     pub fn show_progress(&self) -> bool {
-        self.interactive && !self.quiet
+        self.watched && !self.quiet
     }
 
     /// The JSON document of this command, on stdout.

@@ -41,7 +41,32 @@ impl Printer {
     }
 }
 
+impl Printer {
+    /// A bar over `total` bytes of input, labelled `what`.
+    pub fn progress_bytes(&self, total: u64, what: &str) -> Progress {
+        if !self.show_progress() {
+            return Progress(None);
+        }
+        let bar = indicatif::ProgressBar::new(total);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        let template = format!(
+            "{{spinner}} {what} {{bar:30}} {{bytes}}/{{total_bytes}} ({{binary_bytes_per_sec}}, {{eta}} left) {{msg}}"
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(&template) {
+            bar.set_style(style);
+        }
+        Progress(Some(bar))
+    }
+}
+
 impl Progress {
+    /// Moves the bar to `position` (bytes of input consumed, say).
+    pub fn set_position(&self, position: u64) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(position);
+        }
+    }
+
     /// No bar (output that a bar would garble, such as CSV on stdout).
     pub fn hidden() -> Self {
         Progress(None)

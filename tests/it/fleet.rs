@@ -602,3 +602,54 @@ async fn on_a_terminal_the_audit_shows_progress_with_rate_and_eta_and_why_it_wai
     .expect("the waiting note");
     assert!(waiting.contains("60%"), "{waiting}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn on_a_terminal_import_from_a_file_shows_a_bar_with_an_eta() {
+    let f = fleet(1_000).await;
+    let tokens: Vec<String> = (0..1_000)
+        .map(|_| {
+            f.fake
+                .world()
+                .issue_token("10001", "USER", Some(50 * 86_400), SCOPES)
+        })
+        .collect();
+    let input = jsonl(
+        &tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as i32 + 1, t.as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let file = f.cli.home.join("tokens.jsonl");
+    std::fs::write(&file, &input).unwrap();
+    f.fake.world().latency = std::time::Duration::from_millis(400);
+    // stdin is the file, stderr the terminal: the shell wires them.
+    let inner = f.cli.terminal_command(&["import"]);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.env_clear()
+        .arg("-c")
+        .arg(format!(
+            "exec '{}' import < '{}'",
+            env!("CARGO_BIN_EXE_crm-meta"),
+            file.display()
+        ))
+        .current_dir(&f.cli.home);
+    for (key, value) in inner.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    cmd.env("TERM", "xterm").env("LANG", "C.UTF-8");
+    let shown = tokio::task::spawn_blocking(move || -> Result<String, rexpect::error::Error> {
+        let mut p = rexpect::session::spawn_command(cmd, Some(30_000))?;
+        let (_, bar) = p.exp_regex(r"importing .*/s, [0-9]+s left\)")?;
+        p.exp_eof()?;
+        Ok(bar)
+    })
+    .await
+    .unwrap()
+    .expect("a progress bar with rate and ETA");
+    assert!(shown.contains("KiB"), "{shown}");
+    let list = f.cli.run_async(&["--json", "tenants", "list"]).await.json();
+    assert_eq!(list["tenants"][999]["status"], "ok");
+}
