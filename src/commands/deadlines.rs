@@ -26,8 +26,7 @@ enum Kind {
     MarketingVersionEnd,
 }
 
-/// What a deadline is about: kept small (the texts are made when shown),
-/// since a fleet has two per tenant.
+/// What a deadline is about: kept small (the texts are made when written).
 enum Subject {
     Tenant { id: i32, name: Arc<str> },
     Version { clock: Clock, version: Arc<str> },
@@ -117,41 +116,31 @@ impl Row for Deadline {
     }
 }
 
+/// Expiries read per page.
+const PAGE: u32 = 1_000;
+
 pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
     let version = ctx.settings.graph_version()?;
     let target = ctx.database()?;
     let now = Utc::now();
     let horizon = now + Duration::days(i64::from(args.within));
-    let store = ctx.store(&target).await?;
-    let expiries = store.expiries(horizon).await?;
-    store.close().await;
+    let format: Format = if ctx.printer.is_json() {
+        Format::Json
+    } else {
+        args.format.into()
+    };
 
-    let mut deadlines = Vec::with_capacity(expiries.len() * 2 + 2);
-    for e in expiries {
-        let name: Arc<str> = Arc::from(e.name);
-        let tenant = |name: &Arc<str>| Subject::Tenant {
-            id: e.tenant_id,
-            name: Arc::clone(name),
-        };
-        for (at, kind) in [
-            (e.expires_at, Kind::TokenExpiry),
-            (e.data_access_expires_at, Kind::DataAccessExpiry),
-        ] {
-            if let Some(at) = at {
-                deadlines.push(Deadline {
-                    date: at,
-                    kind,
-                    subject: tenant(&name),
-                    overdue: at < now,
-                });
-            }
-        }
-    }
+    // The version ends (at most two), merged into the tenants' dates as
+    // those stream from the store, already in order.
     let version: Arc<str> = Arc::from(version.as_str());
-    for clock in Clock::BOTH {
-        if let End::On(day) = clock.end_of(&version) {
-            let date = day.and_time(NaiveTime::MIN).and_utc();
-            deadlines.push(Deadline {
+    let mut version_ends: Vec<Deadline> = Clock::BOTH
+        .into_iter()
+        .filter_map(|clock| {
+            match clock.end_of(&version) {
+                End::On(day) => Some(day.and_time(NaiveTime::MIN).and_utc()),
+                _ => None,
+            }
+            .map(|date| Deadline {
                 date,
                 overdue: date < now,
                 kind: match clock {
@@ -162,30 +151,100 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
                     clock,
                     version: Arc::clone(&version),
                 },
-            });
-        }
-    }
-    // Past dates stay, marked overdue: they have already broken something.
-    deadlines.retain(|d| d.date <= horizon);
-    deadlines.sort_by(|a, b| a.date.cmp(&b.date).then(a.tenant_id().cmp(&b.tenant_id())));
+            })
+        })
+        // Past dates stay, marked overdue: they have already broken something.
+        .filter(|d| d.date <= horizon)
+        .collect();
+    version_ends.sort_by_key(|d| d.date);
+    let mut version_ends = version_ends.into_iter().peekable();
 
-    let format: Format = if ctx.printer.is_json() {
-        Format::Json
-    } else {
-        args.format.into()
-    };
-    match format {
-        Format::Json => {
-            let mut rows = ctx.printer.rows::<Deadline>(Format::Json, "deadlines")?;
-            for d in deadlines {
-                rows.push(d, false)?;
+    let store = ctx.store(&target).await?;
+    let mut out = Output::start(&ctx.printer, format, now)?;
+    let mut cursor = None;
+    loop {
+        let page = store.expiries_page(horizon, cursor, PAGE).await?;
+        let full = page.len() == PAGE as usize;
+        let mut name: Option<(i32, Arc<str>)> = None;
+        for e in page {
+            cursor = Some((e.at, e.tenant_id, e.kind));
+            // A version's end comes before tenants' dates on the same instant.
+            while let Some(end) = version_ends.next_if(|v| v.date <= e.at) {
+                out.push(end)?;
             }
-            rows.finish(&NoTrailer {})?;
+            // The token and data-access rows of one tenant share its name.
+            let shared = match &name {
+                Some((id, shared)) if *id == e.tenant_id => Arc::clone(shared),
+                _ => {
+                    let fresh: Arc<str> = Arc::from(e.name);
+                    name = Some((e.tenant_id, Arc::clone(&fresh)));
+                    fresh
+                }
+            };
+            out.push(Deadline {
+                date: e.at,
+                kind: if e.kind == 0 {
+                    Kind::TokenExpiry
+                } else {
+                    Kind::DataAccessExpiry
+                },
+                subject: Subject::Tenant {
+                    id: e.tenant_id,
+                    name: shared,
+                },
+                overdue: e.at < now,
+            })?;
         }
-        Format::Ics => write_ics(&deadlines, now)?,
-        _ => show(&ctx.printer, &deadlines, now),
+        if !full {
+            break;
+        }
     }
+    store.close().await;
+    for end in version_ends {
+        out.push(end)?;
+    }
+    out.finish(&ctx.printer, now)?;
     Ok(Exit::Success)
+}
+
+/// Where deadlines go as they come: JSON rows, calendar events, or the
+/// person's table (held: a person reads it).
+enum Output {
+    Json(crate::output::Rows<Deadline>),
+    Ics(IcsWriter),
+    Table(Vec<Deadline>),
+}
+
+impl Output {
+    fn start(printer: &Printer, format: Format, now: DateTime<Utc>) -> Result<Self> {
+        Ok(match format {
+            Format::Json => Output::Json(printer.rows(Format::Json, "deadlines")?),
+            Format::Ics => Output::Ics(IcsWriter::start(now)?),
+            _ => Output::Table(Vec::new()),
+        })
+    }
+
+    fn push(&mut self, deadline: Deadline) -> Result<()> {
+        match self {
+            Output::Json(rows) => rows.push(deadline, false),
+            Output::Ics(ics) => ics.event(&deadline),
+            Output::Table(kept) => {
+                kept.push(deadline);
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self, printer: &Printer, now: DateTime<Utc>) -> Result<()> {
+        match self {
+            Output::Json(rows) => rows.finish(&NoTrailer {}).map(|_| ()),
+            Output::Ics(ics) => ics.finish(),
+            Output::Table(kept) => {
+                show(printer, &kept, now);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Nothing follows the `deadlines` array.
@@ -213,11 +272,17 @@ fn show(out: &Printer, deadlines: &[Deadline], now: DateTime<Utc>) {
 }
 
 /// The calendar, written event by event.
-fn write_ics(deadlines: &[Deadline], now: DateTime<Utc>) -> Result<()> {
-    let stamp = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    let mut line = |text: &str| out.write_all(fold(text).as_bytes());
-    let written = (|| -> std::io::Result<()> {
+struct IcsWriter {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    stamp: String,
+}
+
+impl IcsWriter {
+    fn start(now: DateTime<Utc>) -> Result<Self> {
+        let mut this = Self {
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            stamp: now.format("%Y%m%dT%H%M%SZ").to_string(),
+        };
         for header in [
             "BEGIN:VCALENDAR",
             "VERSION:2.0",
@@ -226,32 +291,45 @@ fn write_ics(deadlines: &[Deadline], now: DateTime<Utc>) -> Result<()> {
             "METHOD:PUBLISH",
             "X-WR-CALNAME:crm-meta deadlines",
         ] {
-            line(header)?;
+            this.line(header)?;
         }
-        for d in deadlines {
-            let what = d.what();
-            for event_line in [
-                "BEGIN:VEVENT".to_owned(),
-                format!("UID:{}", d.uid()),
-                format!("DTSTAMP:{stamp}"),
-                format!("DTSTART:{}", d.date.format("%Y%m%dT%H%M%SZ")),
-                format!("SUMMARY:{}", ics_text(&what)),
-                format!(
-                    "DESCRIPTION:{}",
-                    ics_text(&format!("{what}\nTo prevent it: {}", d.command()))
-                ),
-                "TRANSP:TRANSPARENT".to_owned(),
-                "END:VEVENT".to_owned(),
-            ] {
-                line(&event_line)?;
-            }
+        Ok(this)
+    }
+
+    fn line(&mut self, text: &str) -> Result<()> {
+        match self.out.write_all(fold(text).as_bytes()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
         }
-        line("END:VCALENDAR")
-    })();
-    let flushed = written.and_then(|()| out.flush());
-    match flushed {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
+    }
+
+    fn event(&mut self, d: &Deadline) -> Result<()> {
+        let what = d.what();
+        let lines = [
+            "BEGIN:VEVENT".to_owned(),
+            format!("UID:{}", d.uid()),
+            format!("DTSTAMP:{}", self.stamp),
+            format!("DTSTART:{}", d.date.format("%Y%m%dT%H%M%SZ")),
+            format!("SUMMARY:{}", ics_text(&what)),
+            format!(
+                "DESCRIPTION:{}",
+                ics_text(&format!("{what}\nTo prevent it: {}", d.command()))
+            ),
+            "TRANSP:TRANSPARENT".to_owned(),
+            "END:VEVENT".to_owned(),
+        ];
+        for line in &lines {
+            self.line(line)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.line("END:VCALENDAR")?;
+        match self.out.flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => Ok(other?),
+        }
     }
 }
 

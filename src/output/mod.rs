@@ -18,7 +18,7 @@ mod prompt;
 mod rows;
 
 pub use progress::{Follow, Progress};
-pub use rows::Row;
+pub use rows::{Row, Rows};
 
 /// How output should look for this run.
 #[derive(Debug, Clone)]

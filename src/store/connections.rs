@@ -8,8 +8,8 @@ use sqlx::types::Json;
 
 use super::model::{CONNECTION_COLUMNS, ConnectionRow};
 use super::{
-    AuditEntry, Connection, ConnectionInfo, Expiry, NewConnection, Store, StoreError, StoredAs,
-    StoredToken, Upserted, placeholders, unknown_tenant_on_fk,
+    AuditEntry, Connection, ConnectionInfo, Expiry, ExpiryCursor, NewConnection, Store, StoreError,
+    StoredAs, StoredToken, Upserted, placeholders, unknown_tenant_on_fk,
 };
 use crate::crypto::SealedToken;
 use crate::keyring::Keyring;
@@ -591,14 +591,38 @@ impl Store {
         })
     }
 
-    /// Every connection's token and data-access expiry, with its tenant's
-    /// name, expiring no later than `until` (nothing heavier: `deadlines`
-    /// reads thousands).
-    pub async fn expiries(&self, until: DateTime<Utc>) -> Result<Vec<Expiry>, StoreError> {
-        const SQL: &str = "SELECT m.tenant_id, t.name, m.expires_at, m.data_access_expires_at \
-             FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
-             WHERE m.expires_at <= $1 OR m.data_access_expires_at <= $1 ORDER BY m.tenant_id";
-        Ok(with_pool!(self, pool => sqlx::query_as(SQL).bind(until).fetch_all(pool).await)?)
+    /// At most `limit` expiries no later than `until`, soonest first (then
+    /// by tenant, token before data access), after `after`: `deadlines`
+    /// reads the fleet a page at a time, already in order.
+    pub async fn expiries_page(
+        &self,
+        until: DateTime<Utc>,
+        after: Option<ExpiryCursor>,
+        limit: u32,
+    ) -> Result<Vec<Expiry>, StoreError> {
+        const SQL: &str = "SELECT tenant_id, name, kind, at FROM ( \
+             SELECT m.tenant_id AS tenant_id, t.name AS name, 0 AS kind, m.expires_at AS at \
+               FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
+               WHERE m.expires_at IS NOT NULL AND m.expires_at <= $1 \
+             UNION ALL \
+             SELECT m.tenant_id, t.name, 1, m.data_access_expires_at \
+               FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
+               WHERE m.data_access_expires_at IS NOT NULL AND m.data_access_expires_at <= $1 \
+           ) d WHERE $2 = 0 OR (at, tenant_id, kind) > ($3, $4, $5) \
+           ORDER BY at, tenant_id, kind LIMIT $6";
+        let (started, (at, tenant_id, kind)) = match after {
+            Some(cursor) => (1, cursor),
+            None => (0, (until, 0, 0)),
+        };
+        Ok(with_pool!(self, pool => sqlx::query_as(SQL)
+            .bind(until)
+            .bind(started)
+            .bind(at)
+            .bind(tenant_id)
+            .bind(kind)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await)?)
     }
 
     /// Every connection's tenant and Meta user (nothing heavier).

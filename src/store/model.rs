@@ -224,11 +224,15 @@ impl ConnectionRow {
     }
 }
 
-/// When a tenant's token and its data access expire.
+/// One clock of one tenant: its token (`kind` 0) or its data access
+/// (`kind` 1) expires `at`.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Expiry {
     pub tenant_id: i32,
     pub name: String,
-    pub expires_at: Option<DateTime<Utc>>,
-    pub data_access_expires_at: Option<DateTime<Utc>>,
+    pub kind: i32,
+    pub at: DateTime<Utc>,
 }
+
+/// Where a page of [`Expiry`] rows ends: the next page starts after it.
+pub type ExpiryCursor = (DateTime<Utc>, i32, i32);

@@ -408,3 +408,92 @@ async fn doctor_warns_when_this_machines_clock_is_off_from_metas() {
     );
     assert!(clock["fix"].as_str().unwrap().contains("NTP"), "{clock}");
 }
+
+/// 1,500 connections whose dates run against tenant order, stored directly.
+fn scattered_connections() -> Vec<(crm_meta::store::NewConnection, crm_meta::store::AuditEntry)> {
+    let now = chrono::Utc::now();
+    crate::support::bulk_connections(1_500)
+        .into_iter()
+        .map(|(mut c, audit)| {
+            let id = i64::from(c.tenant_id);
+            c.expires_at = Some(now + chrono::Duration::hours(2_000 - id));
+            c.data_access_expires_at = Some(now + chrono::Duration::hours(1_000 + (id * 7) % 500));
+            (c, audit)
+        })
+        .collect()
+}
+
+fn assert_in_order_and_whole(run: &crate::support::Run) {
+    run.assert_code(0);
+    let deadlines = run.json()["deadlines"].as_array().unwrap().clone();
+    let tenant_entries: Vec<&serde_json::Value> = deadlines
+        .iter()
+        .filter(|d| !d["tenant_id"].is_null())
+        .collect();
+    assert_eq!(
+        tenant_entries.len(),
+        3_000,
+        "every token and data-access date, once"
+    );
+    let dates: Vec<chrono::DateTime<chrono::Utc>> = deadlines
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(dates.windows(2).all(|w| w[0] <= w[1]), "not soonest first");
+    let mut keys: Vec<String> = tenant_entries
+        .iter()
+        .map(|d| format!("{}{}", d["tenant_id"], d["kind"]))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 3_000, "an entry repeated across pages");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deadlines_stream_soonest_first_across_pages_on_both_stores() {
+    // Embedded store.
+    let dir = tempfile::tempdir().unwrap();
+    let cli = crate::support::Cli::new(dir.path());
+    cli.run_async(&["migrate"]).await.assert_code(0);
+    let path = cli.home.join("crm-meta/crm-meta.db");
+    let target = crm_meta::settings::DatabaseTarget::Sqlite { path };
+    let store = crm_meta::store::Store::open(&target).await.unwrap();
+    if let crm_meta::store::Store::Sqlite(pool) = &store {
+        let mut tx = pool.begin().await.unwrap();
+        for id in 1..=1_500 {
+            sqlx::query("INSERT INTO tenants (id, name) VALUES ($1, $2)")
+                .bind(id)
+                .bind(format!("Tenant {id}"))
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    store
+        .upsert_connections(&crate::support::cipher(1), &scattered_connections())
+        .await
+        .unwrap();
+    store.close().await;
+    let run = cli
+        .run_async(&["--json", "deadlines", "--within", "400"])
+        .await;
+    assert_in_order_and_whole(&run);
+
+    // PostgreSQL.
+    let db = crate::support::pg_or_skip!();
+    let store = crm_meta::store::Store::connect(&db.target()).await.unwrap();
+    store.migrate().await.unwrap();
+    db.execute("INSERT INTO tenants (id, name) SELECT g, 'T' || g FROM generate_series(1, 1500) g")
+        .await;
+    store
+        .upsert_connections(&crate::support::cipher(1), &scattered_connections())
+        .await
+        .unwrap();
+    store.close().await;
+    let pg = crate::support::Cli::new(dir.path()).env("DATABASE_URL", &db.url);
+    let run = pg
+        .run_async(&["--json", "deadlines", "--within", "400"])
+        .await;
+    assert_in_order_and_whole(&run);
+}
