@@ -116,9 +116,6 @@ impl Row for Deadline {
     }
 }
 
-/// Expiries read per page.
-const PAGE: u32 = 1_000;
-
 pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
     let version = ctx.settings.graph_version()?;
     let target = ctx.database()?;
@@ -161,13 +158,9 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
 
     let store = ctx.store(&target).await?;
     let mut out = Output::start(&ctx.printer, format, now)?;
-    let mut cursor = None;
-    loop {
-        let page = store.expiries_page(horizon, cursor, PAGE).await?;
-        let full = page.len() == PAGE as usize;
-        let mut name: Option<(i32, Arc<str>)> = None;
-        for e in page {
-            cursor = Some((e.at, e.tenant_id, e.kind));
+    let mut name: Option<(i32, Arc<str>)> = None;
+    store
+        .for_each_expiry(horizon, |e| -> Result<()> {
             // A version's end comes before tenants' dates on the same instant.
             while let Some(end) = version_ends.next_if(|v| v.date <= e.at) {
                 out.push(end)?;
@@ -193,12 +186,9 @@ pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
                     name: shared,
                 },
                 overdue: e.at < now,
-            })?;
-        }
-        if !full {
-            break;
-        }
-    }
+            })
+        })
+        .await?;
     store.close().await;
     for end in version_ends {
         out.push(end)?;

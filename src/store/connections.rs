@@ -8,8 +8,8 @@ use sqlx::types::Json;
 
 use super::model::{CONNECTION_COLUMNS, ConnectionRow};
 use super::{
-    AuditEntry, Connection, ConnectionInfo, Expiry, ExpiryCursor, NewConnection, Store, StoreError,
-    StoredAs, StoredToken, Upserted, placeholders, unknown_tenant_on_fk,
+    AuditEntry, Connection, ConnectionInfo, Expiry, NewConnection, Store, StoreError, StoredAs,
+    StoredToken, Upserted, placeholders, unknown_tenant_on_fk,
 };
 use crate::crypto::SealedToken;
 use crate::keyring::Keyring;
@@ -591,15 +591,15 @@ impl Store {
         })
     }
 
-    /// At most `limit` expiries no later than `until`, soonest first (then
-    /// by tenant, token before data access), after `after`: `deadlines`
-    /// reads the fleet a page at a time, already in order.
-    pub async fn expiries_page(
+    /// Every expiry no later than `until`, soonest first (then by tenant,
+    /// token before data access), handed to `each` as the database streams
+    /// them: one sorted query, no page of it held.
+    pub async fn for_each_expiry<E: From<StoreError>>(
         &self,
         until: DateTime<Utc>,
-        after: Option<ExpiryCursor>,
-        limit: u32,
-    ) -> Result<Vec<Expiry>, StoreError> {
+        mut each: impl FnMut(Expiry) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use futures::TryStreamExt;
         const SQL: &str = "SELECT tenant_id, name, kind, at FROM ( \
              SELECT m.tenant_id AS tenant_id, t.name AS name, 0 AS kind, m.expires_at AS at \
                FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
@@ -608,21 +608,14 @@ impl Store {
              SELECT m.tenant_id, t.name, 1, m.data_access_expires_at \
                FROM meta_tokens m JOIN tenants t ON t.id = m.tenant_id \
                WHERE m.data_access_expires_at IS NOT NULL AND m.data_access_expires_at <= $1 \
-           ) d WHERE $2 = 0 OR (at, tenant_id, kind) > ($3, $4, $5) \
-           ORDER BY at, tenant_id, kind LIMIT $6";
-        let (started, (at, tenant_id, kind)) = match after {
-            Some(cursor) => (1, cursor),
-            None => (0, (until, 0, 0)),
-        };
-        Ok(with_pool!(self, pool => sqlx::query_as(SQL)
-            .bind(until)
-            .bind(started)
-            .bind(at)
-            .bind(tenant_id)
-            .bind(kind)
-            .bind(i64::from(limit))
-            .fetch_all(pool)
-            .await)?)
+           ) d ORDER BY at, tenant_id, kind";
+        with_pool!(self, pool => {
+            let mut rows = sqlx::query_as::<_, Expiry>(SQL).bind(until).fetch(pool);
+            while let Some(expiry) = rows.try_next().await.map_err(StoreError::from)? {
+                each(expiry)?;
+            }
+            Ok(())
+        })
     }
 
     /// Every connection's tenant and Meta user (nothing heavier).

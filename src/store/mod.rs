@@ -46,8 +46,8 @@ pub use audit_log::AuditFilter;
 pub use connections::{Expected, Refreshed};
 pub use migrations::{MigrationInfo, MigrationStatus};
 pub use model::{
-    AuditEntry, AuditRecord, Connection, ConnectionInfo, Expiry, ExpiryCursor, NewConnection,
-    Selection, StoredAs, StoredToken, Tenant, TenantListing, Upserted,
+    AuditEntry, AuditRecord, Connection, ConnectionInfo, Expiry, NewConnection, Selection,
+    StoredAs, StoredToken, Tenant, TenantListing, Upserted,
 };
 
 /// How long to wait for a database server to accept a connection.

@@ -233,6 +233,3 @@ pub struct Expiry {
     pub kind: i32,
     pub at: DateTime<Utc>,
 }
-
-/// Where a page of [`Expiry`] rows ends: the next page starts after it.
-pub type ExpiryCursor = (DateTime<Utc>, i32, i32);
