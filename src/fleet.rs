@@ -28,22 +28,10 @@ pub fn stored_tokens<'a>(
     store: &'a Store,
     cipher: &'a Keyring,
 ) -> impl Stream<Item = Result<Vec<StoredToken>, StoreError>> + 'a {
-    stream::try_unfold(Some(0), move |after| async move {
-        let Some(after) = after else {
-            return Ok::<_, StoreError>(None);
-        };
-        let page = store.tokens_page(cipher, after, STORE_PAGE).await?;
-        let next = match page.last() {
-            Some(last) if page.len() == STORE_PAGE as usize => Some(last.tenant_id),
-            _ => None,
-        };
-        if page.is_empty() {
-            return Ok(None);
-        }
-        Ok(Some((page, next)))
-    })
-    .map_ok(|page| stream::iter(into_batches(page).into_iter().map(Ok)))
-    .try_flatten()
+    paged(
+        move |after| store.tokens_page(cipher, after, STORE_PAGE),
+        |t: &StoredToken| t.tenant_id,
+    )
 }
 
 /// Every stored connection (token decrypted; with `expiring_by`, those
@@ -54,21 +42,34 @@ pub fn stored_connections<'a>(
     cipher: &'a Keyring,
     expiring_by: Option<chrono::DateTime<chrono::Utc>>,
 ) -> impl Stream<Item = Result<Vec<Connection>, StoreError>> + 'a {
-    stream::try_unfold(Some(0), move |after| async move {
-        let Some(after) = after else {
-            return Ok::<_, StoreError>(None);
-        };
-        let page = store
-            .connections_page(cipher, after, STORE_PAGE, expiring_by)
-            .await?;
-        let next = match page.last() {
-            Some(last) if page.len() == STORE_PAGE as usize => Some(last.info.tenant_id),
-            _ => None,
-        };
-        if page.is_empty() {
-            return Ok(None);
+    paged(
+        move |after| store.connections_page(cipher, after, STORE_PAGE, expiring_by),
+        |c: &Connection| c.info.tenant_id,
+    )
+}
+
+/// Pages of [`STORE_PAGE`] rows after a tenant id (`fetch`), until one
+/// comes back short, cut into batches of at most [`MAX_BATCH`].
+fn paged<T, F>(
+    fetch: impl Fn(i32) -> F,
+    tenant_of: fn(&T) -> i32,
+) -> impl Stream<Item = Result<Vec<T>, StoreError>>
+where
+    F: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+{
+    stream::try_unfold(Some(0), move |after| {
+        let page = after.map(&fetch);
+        async move {
+            let Some(page) = page else {
+                return Ok::<_, StoreError>(None);
+            };
+            let page = page.await?;
+            let next = match page.last() {
+                Some(last) if page.len() == STORE_PAGE as usize => Some(tenant_of(last)),
+                _ => None,
+            };
+            Ok((!page.is_empty()).then_some((page, next)))
         }
-        Ok(Some((page, next)))
     })
     .map_ok(|page| stream::iter(into_batches(page).into_iter().map(Ok)))
     .try_flatten()

@@ -16,7 +16,7 @@ use crate::error::Exit;
 use crate::fleet;
 use crate::graph::versions::Clock;
 use crate::output::prometheus::{Metrics, RunFacts};
-use crate::output::{Format, Printer, Progress, Report, Row, new_table};
+use crate::output::{Format, Printer, Progress, Report, Row, ignore_closed_pipe, new_table};
 use crate::store::StoredToken;
 use crate::token::Assessment;
 use crate::token::SharedUsers;
@@ -218,14 +218,6 @@ pub async fn run(ctx: &Context, args: AuditArgs) -> Result<Exit> {
         Format::Table => ctx.printer.finish(&report),
         // The rows and the metrics are out already.
         _ => Ok(report.exit()),
-    }
-}
-
-/// A closed stdout (`| head`) ends the output quietly.
-fn ignore_closed_pipe(result: std::io::Result<()>) -> Result<()> {
-    match result {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
     }
 }
 

@@ -15,7 +15,7 @@ use super::Context;
 use crate::cli::DeadlinesArgs;
 use crate::error::Exit;
 use crate::graph::versions::{self, Clock, End};
-use crate::output::{Format, Printer, Row, date_with_distance, new_table};
+use crate::output::{Format, Printer, Row, date_with_distance, ignore_closed_pipe, new_table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,13 +108,7 @@ impl Serialize for Deadline {
     }
 }
 
-impl Row for Deadline {
-    const CSV_HEADER: &'static [&'static str] = &[];
-
-    fn csv_record(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
+impl Row for Deadline {}
 
 pub async fn run(ctx: &Context, args: DeadlinesArgs) -> Result<Exit> {
     let version = ctx.settings.graph_version()?;
@@ -227,7 +221,7 @@ impl Output {
 
     fn finish(self, printer: &Printer, now: DateTime<Utc>) -> Result<()> {
         match self {
-            Output::Json(rows) => rows.finish(&NoTrailer {}).map(|_| ()),
+            Output::Json(rows) => rows.close().map(|_| ()),
             Output::Ics(ics) => ics.finish(),
             Output::Table(kept) => {
                 show(printer, &kept, now);
@@ -236,10 +230,6 @@ impl Output {
         }
     }
 }
-
-/// Nothing follows the `deadlines` array.
-#[derive(Serialize)]
-struct NoTrailer {}
 
 fn show(out: &Printer, deadlines: &[Deadline], now: DateTime<Utc>) {
     if deadlines.is_empty() {
@@ -287,10 +277,7 @@ impl IcsWriter {
     }
 
     fn line(&mut self, text: &str) -> Result<()> {
-        match self.out.write_all(fold(text).as_bytes()) {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => Ok(other?),
-        }
+        ignore_closed_pipe(self.out.write_all(fold(text).as_bytes()))
     }
 
     fn event(&mut self, d: &Deadline) -> Result<()> {
@@ -316,10 +303,7 @@ impl IcsWriter {
 
     fn finish(mut self) -> Result<()> {
         self.line("END:VCALENDAR")?;
-        match self.out.flush() {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            other => Ok(other?),
-        }
+        ignore_closed_pipe(self.out.flush())
     }
 }
 

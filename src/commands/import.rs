@@ -81,11 +81,12 @@ pub async fn run(ctx: &Context, args: ImportArgs) -> Result<Exit> {
     let batches = async_stream_batches(&mut parsed, &store, &mut first_line, &rejected);
 
     // From a file, a bar over its bytes with an ETA; from a pipe, a count.
-    let progress = match stdin_file_size() {
+    let input_size = stdin_file_size();
+    let by_bytes = input_size.is_some();
+    let progress = match input_size {
         Some(size) => ctx.printer.progress_bytes(size, "importing"),
         None => ctx.printer.progress_unknown("checking tokens"),
     };
-    let by_bytes = stdin_file_size().is_some();
     let _usage_note = ctx.follow_usage(&graph, &progress);
     let now = Utc::now();
 

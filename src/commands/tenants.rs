@@ -146,7 +146,7 @@ async fn list(ctx: &Context) -> Result<Exit> {
         }
     }
     store.close().await;
-    rows.finish(&NoTrailer {})?;
+    rows.close()?;
     if listed == 0 && !ctx.printer.is_json() {
         ctx.printer
             .note("No tenants yet. Add one with `crm-meta tenants add --id N --name NAME`.");
@@ -154,17 +154,7 @@ async fn list(ctx: &Context) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Nothing follows the `tenants` array.
-#[derive(Serialize)]
-struct NoTrailer {}
-
-impl Row for TenantRow {
-    const CSV_HEADER: &'static [&'static str] = &[];
-
-    fn csv_record(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
+impl Row for TenantRow {}
 
 fn print_table(out: &Printer, rows: &[TenantRow], now: DateTime<Utc>) {
     if rows.is_empty() {

@@ -248,7 +248,8 @@ pub fn stderr_line(text: &str) {
 }
 
 /// A closed stdout (`| head`) ends output quietly.
-fn ignore_closed_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+/// A closed stdout (`| head`) ends the output quietly.
+pub(crate) fn ignore_closed_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => Ok(other?),

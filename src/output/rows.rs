@@ -9,10 +9,14 @@ use serde::Serialize;
 
 use super::{Format, Printer, ignore_closed_pipe};
 
-/// A row that can also be a CSV record.
+/// A row that can also be a CSV record (rows of commands without
+/// `--format csv` keep the empty defaults).
 pub trait Row: Serialize {
-    const CSV_HEADER: &'static [&'static str];
-    fn csv_record(&self) -> Vec<String>;
+    const CSV_HEADER: &'static [&'static str] = &[];
+
+    fn csv_record(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Where rows go as they come.
@@ -89,6 +93,14 @@ impl<R: Row> Rows<R> {
             Sink::Table(kept) => std::mem::take(kept),
             _ => Vec::new(),
         }
+    }
+
+    /// Ends the output with nothing after the array. Returns the rows kept
+    /// for the table.
+    pub fn close(self) -> anyhow::Result<Vec<R>> {
+        #[derive(Serialize)]
+        struct Nothing {}
+        self.finish(&Nothing {})
     }
 
     /// Ends the output: JSON gets `trailer`'s fields after the array and

@@ -90,6 +90,25 @@ macro_rules! bind_connection {
     };
 }
 
+/// `tenant_id, access_token, token_key_id, meta_user_id`, as read.
+type TokenRow = (i32, String, String, String);
+
+/// Opens each row's token with the key its id names.
+fn open_tokens(rows: Vec<TokenRow>, cipher: &Keyring) -> Result<Vec<StoredToken>, StoreError> {
+    rows.into_iter()
+        .map(|(tenant_id, ciphertext, key_id, meta_user_id)| {
+            let sealed = SealedToken { ciphertext, key_id };
+            let token = cipher.open(tenant_id, &sealed)?;
+            Ok(StoredToken {
+                tenant_id,
+                token,
+                meta_user_id,
+                stored_as: StoredAs(sealed.ciphertext),
+            })
+        })
+        .collect()
+}
+
 /// Which stored token a compare-and-swap write expects to find.
 pub enum Expected<'a> {
     /// The ciphertext that was read; needs no key.
@@ -211,23 +230,12 @@ impl Store {
     }
 
     /// Every stored token with its tenant and Meta user, without the heavier
-    /// columns (for `audit`, which checks thousands).
+    /// columns (`keys rotate --dry-run` opens them all).
     pub async fn tokens(&self, cipher: &Keyring) -> Result<Vec<StoredToken>, StoreError> {
         const SQL: &str = "SELECT tenant_id, access_token, token_key_id, meta_user_id FROM meta_tokens ORDER BY tenant_id";
-        let rows: Vec<(i32, String, String, String)> =
+        let rows: Vec<TokenRow> =
             with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?;
-        rows.into_iter()
-            .map(|(tenant_id, ciphertext, key_id, meta_user_id)| {
-                let sealed = SealedToken { ciphertext, key_id };
-                let token = cipher.open(tenant_id, &sealed)?;
-                Ok(StoredToken {
-                    tenant_id,
-                    token,
-                    meta_user_id,
-                    stored_as: StoredAs(sealed.ciphertext),
-                })
-            })
-            .collect()
+        open_tokens(rows, cipher)
     }
 
     /// At most `limit` stored tokens after `after_tenant`, in tenant order:
@@ -241,23 +249,12 @@ impl Store {
     ) -> Result<Vec<StoredToken>, StoreError> {
         const SQL: &str = "SELECT tenant_id, access_token, token_key_id, meta_user_id FROM meta_tokens \
              WHERE tenant_id > $1 ORDER BY tenant_id LIMIT $2";
-        let rows: Vec<(i32, String, String, String)> = with_pool!(self, pool => sqlx::query_as(SQL)
+        let rows: Vec<TokenRow> = with_pool!(self, pool => sqlx::query_as(SQL)
             .bind(after_tenant)
             .bind(i64::from(limit))
             .fetch_all(pool)
             .await)?;
-        rows.into_iter()
-            .map(|(tenant_id, ciphertext, key_id, meta_user_id)| {
-                let sealed = SealedToken { ciphertext, key_id };
-                let token = cipher.open(tenant_id, &sealed)?;
-                Ok(StoredToken {
-                    tenant_id,
-                    token,
-                    meta_user_id,
-                    stored_as: StoredAs(sealed.ciphertext),
-                })
-            })
-            .collect()
+        open_tokens(rows, cipher)
     }
 
     /// The tenants of every Meta user connected to more than one tenant
@@ -616,12 +613,6 @@ impl Store {
             }
             Ok(())
         })
-    }
-
-    /// Every connection's tenant and Meta user (nothing heavier).
-    pub async fn meta_users(&self) -> Result<Vec<(i32, String)>, StoreError> {
-        const SQL: &str = "SELECT tenant_id, meta_user_id FROM meta_tokens ORDER BY tenant_id";
-        Ok(with_pool!(self, pool => sqlx::query_as(SQL).fetch_all(pool).await)?)
     }
 
     /// Other tenants connected with the same Meta user.

@@ -271,25 +271,7 @@ async fn meta_down_makes_every_tenant_unreachable_and_records_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rate_budget_below_the_need_slows_the_audit_but_loses_nothing() {
-    let f = fleet(300).await;
-    let tokens: Vec<String> = (0..300)
-        .map(|_| {
-            f.fake
-                .world()
-                .issue_token("10001", "USER", Some(50 * 86_400), SCOPES)
-        })
-        .collect();
-    let input = jsonl(
-        &tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (i as i32 + 1, t.as_str()))
-            .collect::<Vec<_>>(),
-    );
-    f.cli
-        .run_with_stdin_async(&["import"], &input)
-        .await
-        .assert_code(0);
+    let f = imported_fleet(300).await;
     f.fake.world().rate_budget = Some(RateBudget::new(120, std::time::Duration::from_secs(1)));
     let run = f.cli.run_async(&["--json", "audit"]).await;
     run.assert_code(0);
