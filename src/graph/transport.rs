@@ -5,6 +5,7 @@
 //! reports.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use hmac::{Hmac, Mac};
@@ -137,8 +138,7 @@ impl GraphClient {
 
     /// HTTP requests this client (and its clones) sent so far.
     pub fn requests_sent(&self) -> u64 {
-        self.requests_sent
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.requests_sent.load(Ordering::Relaxed)
     }
 
     pub fn app_id(&self) -> &str {
@@ -333,9 +333,7 @@ impl GraphClient {
         }
         let started = Instant::now();
         // Sent order: an answer to an older request carries older usage.
-        let sent_as = self
-            .requests_sent
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sent_as = self.requests_sent.fetch_add(1, Ordering::SeqCst);
         let response = match request.send().await {
             Ok(response) => response,
             Err(e) => {
@@ -349,7 +347,11 @@ impl GraphClient {
             }
         };
         let status = response.status();
-        self.usage.observe_answer(sent_as, response.headers());
+        let order = super::usage::AnswerOrder {
+            sent_as,
+            answered_at: self.requests_sent.load(Ordering::SeqCst),
+        };
+        self.usage.observe_answer(order, response.headers());
         if let Some(date) = response
             .headers()
             .get(reqwest::header::DATE)

@@ -20,8 +20,18 @@ const MAX_PACING: Duration = Duration::from_secs(2);
 struct State {
     percent: f64,
     blocked_until: Option<Instant>,
-    /// The sent order of the request whose answer set `percent`.
-    percent_from: Option<u64>,
+    /// How many requests had been sent when the answer that set `percent`
+    /// arrived: only a request sent after that was served after it.
+    percent_answered_at: Option<u64>,
+}
+
+/// Where an answer stands in the client's sequence of sent requests.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerOrder {
+    /// Requests sent before this one.
+    pub sent_as: u64,
+    /// Requests sent (this one included) when its answer arrived.
+    pub answered_at: u64,
 }
 
 /// Shared, thread-safe view of how close the app is to its limits.
@@ -101,6 +111,13 @@ impl Ceiling {
             Some(_) => {}
         }
         self.seen = Some((percent, Instant::now()));
+        tracing::trace!(
+            percent,
+            window = self.window,
+            window_answered = self.window_answered,
+            window_start = self.window_start_percent,
+            "usage ceiling learns"
+        );
         // Reported usage is rounded down: the rise is at most this.
         let rise = percent + 1.0 - self.window_start_percent;
         if self.window_answered == 0 || rise <= 0.0 {
@@ -161,14 +178,16 @@ impl UsageGovernor {
         self.observe_from(None, headers);
     }
 
-    /// Reads the usage headers of the answer to the `sent_as`-th request. An
-    /// answer overtaken by a newer one's does not set the usage back: its
-    /// reading is older.
-    pub fn observe_answer(&self, sent_as: u64, headers: &HeaderMap) {
-        self.observe_from(Some(sent_as), headers);
+    /// Reads the usage headers of an answer. A lower reading than the last
+    /// one sets the usage back only when its request was sent after that
+    /// reading arrived: only then was it served later. Sent order alone
+    /// does not tell: requests sent one after the other can reach Meta, and
+    /// be answered, in either order.
+    pub fn observe_answer(&self, order: AnswerOrder, headers: &HeaderMap) {
+        self.observe_from(Some(order), headers);
     }
 
-    fn observe_from(&self, sent_as: Option<u64>, headers: &HeaderMap) {
+    fn observe_from(&self, order: Option<AnswerOrder>, headers: &HeaderMap) {
         let mut percent: Option<f64> = None;
         let mut regain_minutes: Option<f64> = None;
         for name in ["x-app-usage", "x-ad-account-usage"] {
@@ -196,17 +215,17 @@ impl UsageGovernor {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
-        // Usage only rises while requests are processed, so a higher reading
-        // is the newer one; a lower one counts only from a request sent after
-        // the one that read higher (usage fell), not from one overtaken by it.
-        let accept = |p: f64| match (sent_as, state.percent_from) {
+        // Usage only rises while requests are served, so a higher reading is
+        // the newer one; a lower one means usage fell only if its request
+        // went out after the higher reading came back.
+        let accept = |p: f64| match (order, state.percent_answered_at) {
             _ if p >= state.percent => true,
-            (Some(this), Some(last)) => this > last,
+            (Some(this), Some(last)) => this.sent_as >= last,
             _ => true,
         };
         if let Some(p) = percent.filter(|&p| accept(p)) {
             state.percent = p;
-            state.percent_from = sent_as;
+            state.percent_answered_at = order.map(|o| o.answered_at);
         }
         // Bounded to a day: the value comes from a header, and a command
         // gives up long before (META_RATE_LIMIT_MAX_WAIT).
@@ -305,6 +324,14 @@ impl UsageGovernor {
                 let room = c.room();
                 if room > 0 {
                     let granted = room.min(wanted);
+                    tracing::trace!(
+                        granted,
+                        room,
+                        in_flight = c.in_flight,
+                        percent = c.seen.map(|(p, _)| p),
+                        per_percent = c.per_percent,
+                        "usage ceiling grants"
+                    );
                     c.in_flight += granted;
                     c.waiting = None;
                     c.blocked_since = None;
@@ -459,13 +486,23 @@ mod tests {
     }
 
     #[test]
-    fn an_overtaken_answer_does_not_set_usage_back_but_a_newer_one_does() {
+    fn only_an_answer_to_a_request_sent_after_a_reading_can_set_it_back() {
         let g = UsageGovernor::default();
         let usage = |p: u32| headers_owned(format!(r#"{{"call_count":{p}}}"#));
-        g.observe_answer(2, &usage(30));
-        g.observe_answer(1, &usage(20)); // sent earlier, read earlier
+        let order = |sent_as, answered_at| AnswerOrder {
+            sent_as,
+            answered_at,
+        };
+        // Requests 0..=3 in flight; request 2's answer reads 30 %.
+        g.observe_answer(order(2, 4), &usage(30));
+        g.observe_answer(order(1, 4), &usage(20)); // sent earlier, read earlier
         assert_eq!(g.percent(), 30.0);
-        g.observe_answer(3, &usage(5)); // sent later: usage fell
+        // Sent after request 2 but before its answer came back: it may have
+        // been served first, so its lower reading may be the older one.
+        g.observe_answer(order(3, 5), &usage(25));
+        assert_eq!(g.percent(), 30.0);
+        // Sent once 30 % had been read: usage fell.
+        g.observe_answer(order(4, 6), &usage(5));
         assert_eq!(g.percent(), 5.0);
     }
 
@@ -475,7 +512,11 @@ mod tests {
         g.set_ceiling(50.0, Duration::from_secs(1));
         let first = g.reserve(50).await.unwrap();
         assert_eq!(first.calls, 1, "nothing known: one call finds out");
-        g.observe_answer(0, &headers_owned(r#"{"call_count":9}"#.into()));
+        let order = AnswerOrder {
+            sent_as: 0,
+            answered_at: 1,
+        };
+        g.observe_answer(order, &headers_owned(r#"{"call_count":9}"#.into()));
         g.settle(first);
         // One call read 9 % (so up to 10 %): at most 40 more points of one call each.
         let next = g.reserve(500).await.unwrap();
