@@ -1,5 +1,6 @@
 //! import and audit of 10,000 tenants against the fake Meta with 50 ms of
-//! latency per HTTP request, on the embedded store, then `tenants list`,
+//! latency per HTTP request, on the embedded store, `leads status --all`
+//! over them, then `tenants list`,
 //! `keys rotate` of all their tokens, `deadlines` and `log` (over the audit
 //! log all that wrote). Prints medians, HTTP requests and peak
 //! memory; then an audit under a rate budget below what it needs, which must
@@ -262,6 +263,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  ideal client, same 50-token batches, 8 in flight: median {:.0} ms wall; audit / ideal = {:.2}",
         ideal.as_secs_f64() * 1000.0,
         audit_median.as_secs_f64() / ideal.as_secs_f64()
+    );
+
+    // leads status --all streams like the audit: debug_token in batches,
+    // rows out as checked. These tenants chose no Page, so each is
+    // `incomplete` (exit 3) and no Page call is made.
+    let mut times = Vec::new();
+    let mut peak = 0;
+    for _ in 0..runs {
+        let m = tokio::task::block_in_place(|| {
+            measure(command(&["--json", "leads", "status", "--all"]), b"")
+        })?;
+        let json: serde_json::Value = serde_json::from_slice(&m.stdout)?;
+        let checked = json["tenants"].as_array().map_or(0, Vec::len);
+        assert_eq!(checked, tenants, "leads status lost tenants");
+        times.push(m.wall);
+        peak = peak.max(m.peak_kib);
+    }
+    println!(
+        "  leads status --all: median {:.0} ms wall, peak RSS {:.1} MiB",
+        median(times).as_secs_f64() * 1000.0,
+        peak as f64 / 1024.0
     );
 
     // Store-only commands over the same tenants: listing, and rotating the

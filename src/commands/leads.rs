@@ -4,18 +4,19 @@
 //! stored user token at call time and never stored or printed.
 
 use anyhow::{Context as _, Result};
-use futures::{StreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde_json::json;
 
 use super::Context;
 use crate::cli::{LeadsCommand, LeadsStatusArgs, TenantArg};
 use crate::error::{Exit, UserError};
-use crate::graph::MAX_BATCH;
+use crate::fleet;
 use crate::graph::versions::Clock;
+use crate::graph::{DebugToken, GraphError};
 use crate::leads::{self, LEADGEN, LeadsCheck, LeadsInput};
-use crate::output::{Printer, Report, new_table};
-use crate::store::AuditEntry;
+use crate::output::{Format, Printer, Report, Row, new_table};
+use crate::store::{AuditEntry, Connection};
 
 pub async fn run(ctx: &Context, command: LeadsCommand) -> Result<Exit> {
     match command {
@@ -133,16 +134,57 @@ async fn subscribe(ctx: &Context, tenant: TenantArg) -> Result<Exit> {
     })
 }
 
+/// One tenant's lead flow (as `{"tenants": [it]}`), or (`--all`) how many
+/// were checked and the tenants with a problem (the rows themselves were
+/// streamed as `{"tenants": […]}`).
 #[derive(Serialize)]
-struct LeadsStatus {
-    tenants: Vec<LeadsCheck>,
+#[serde(untagged)]
+enum LeadsStatus {
+    One {
+        tenants: [LeadsCheck; 1],
+    },
+    All {
+        counts: Counts,
+        problems: Vec<LeadsCheck>,
+    },
 }
 
+/// How many tenants were checked, by outcome.
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+struct Counts {
+    checked: usize,
+    ok: usize,
+    unreachable: usize,
+}
+
+impl Counts {
+    fn count(&mut self, check: &LeadsCheck) {
+        self.checked += 1;
+        match check.status {
+            "ok" => self.ok += 1,
+            "unreachable" => self.unreachable += 1,
+            _ => {}
+        }
+    }
+}
+
+impl Row for LeadsCheck {}
+
 impl Report for LeadsStatus {
+    /// 5 when Meta could not be asked about a tenant, 0 when every check of
+    /// every tenant passed, 3 otherwise.
     fn exit(&self) -> Exit {
-        if self.tenants.iter().any(|t| t.status == "unreachable") {
+        let counts = match self {
+            LeadsStatus::One { tenants: [check] } => {
+                let mut counts = Counts::default();
+                counts.count(check);
+                counts
+            }
+            LeadsStatus::All { counts, .. } => *counts,
+        };
+        if counts.unreachable > 0 {
             Exit::Meta
-        } else if self.tenants.iter().all(|t| t.status == "ok") {
+        } else if counts.ok == counts.checked {
             Exit::Success
         } else {
             Exit::Problem
@@ -150,6 +192,26 @@ impl Report for LeadsStatus {
     }
 
     fn show(&self, p: &Printer) {
+        let shown = match self {
+            LeadsStatus::One { tenants } => tenants.as_slice(),
+            LeadsStatus::All { counts, problems } => {
+                if counts.checked == 0 {
+                    p.note("No tenant is connected yet.");
+                    return;
+                }
+                p.line(format!(
+                    "Checked {} connected tenant(s): {} ready for leads, {} with a problem, {} Meta could not be asked about.",
+                    counts.checked,
+                    counts.ok,
+                    counts.checked - counts.ok - counts.unreachable,
+                    counts.unreachable
+                ));
+                problems.as_slice()
+            }
+        };
+        if shown.is_empty() {
+            return;
+        }
         let yes_no = |b: bool| if b { "yes" } else { "no" };
         let mut table = new_table([
             "tenant",
@@ -160,7 +222,7 @@ impl Report for LeadsStatus {
             "app webhook",
             "status",
         ]);
-        for t in &self.tenants {
+        for t in shown {
             table.add_row(vec![
                 t.tenant_id.to_string(),
                 t.page_id.clone().unwrap_or_else(|| "-".into()),
@@ -176,11 +238,26 @@ impl Report for LeadsStatus {
             ]);
         }
         p.table(&table);
-        for t in &self.tenants {
+        for t in shown {
             for problem in &t.problems {
                 p.line(format!("tenant {}: {problem}", t.tenant_id));
             }
         }
+    }
+}
+
+/// The token's scopes from `debug_token` (none when it is not valid).
+fn scopes_of(answer: Result<DebugToken, GraphError>) -> Result<Vec<String>, GraphError> {
+    answer.map(|d| if d.is_valid { d.scopes } else { Vec::new() })
+}
+
+fn input_of(c: &Connection, scopes: Result<Vec<String>, GraphError>) -> LeadsInput<'_> {
+    LeadsInput {
+        tenant_id: c.info.tenant_id,
+        token: &c.access_token,
+        meta_user_id: &c.info.meta_user_id,
+        page_id: c.info.page_id.as_deref(),
+        scopes,
     }
 }
 
@@ -191,37 +268,60 @@ async fn status(ctx: &Context, args: LeadsStatusArgs) -> Result<Exit> {
     let keys = ctx.key_settings(&target)?;
     let store = ctx.store(&target).await?;
     let cipher = ctx.keyring(&store, keys).await?;
-    let connections = match args.tenant {
-        Some(tenant_id) => vec![ctx.connection(&store, &cipher, tenant_id).await?],
-        None => store.connections(&cipher).await?,
-    };
-    store.close().await;
-    let app_subscription = leads::app_subscribed(&graph).await;
-    // The scopes, by debug_token in Graph batches; the Page checks carry each
-    // tenant's own Page token, so they go one tenant at a time, several at once.
-    let mut scopes = Vec::with_capacity(connections.len());
-    for chunk in connections.chunks(MAX_BATCH) {
-        let tokens: Vec<_> = chunk.iter().map(|c| c.access_token.clone()).collect();
-        for answer in graph.debug_tokens_settled(&tokens).await {
-            scopes.push(answer.map(|d| if d.is_valid { d.scopes } else { Vec::new() }));
-        }
+    if let Some(tenant_id) = args.tenant {
+        let c = ctx.connection(&store, &cipher, tenant_id).await?;
+        store.close().await;
+        let app_subscription = leads::app_subscribed(&graph).await;
+        let scopes = scopes_of(graph.debug_token(&c.access_token).await);
+        let check = leads::check(&graph, input_of(&c, scopes), app_subscription).await;
+        return ctx.printer.finish(&LeadsStatus::One { tenants: [check] });
     }
-    let app_subscription = &app_subscription;
-    let graph = &graph;
-    let mut checks: Vec<LeadsCheck> = stream::iter(connections.iter().zip(scopes))
-        .map(|(c, scopes)| async move {
-            let input = LeadsInput {
-                tenant_id: c.info.tenant_id,
-                token: &c.access_token,
-                meta_user_id: &c.info.meta_user_id,
-                page_id: c.info.page_id.as_deref(),
-                scopes,
-            };
-            leads::check(graph, input, app_subscription.clone()).await
+
+    // The fleet streams: connections a page at a time, their scopes by
+    // debug_token in Graph batches; the Page checks carry each tenant's own
+    // Page token, so they go one tenant at a time, several at once. Only the
+    // counts and the problems the table shows are held.
+    let app_subscription = leads::app_subscribed(&graph).await;
+    let mut rows = ctx.printer.rows::<LeadsCheck>(Format::Table, "tenants")?;
+    let mut counts = Counts::default();
+    let batches = fleet::stored_connections(&store, &cipher, None)
+        .map_ok(|batch| {
+            batch
+                .into_iter()
+                .map(|c| (c.access_token.clone(), c))
+                .collect::<Vec<_>>()
         })
-        .buffer_unordered(usize::from(args.concurrency))
-        .collect()
-        .await;
-    checks.sort_by_key(|c| c.tenant_id);
-    ctx.printer.finish(&LeadsStatus { tenants: checks })
+        .map_err(anyhow::Error::from);
+    let (graph, app_subscription) = (&graph, &app_subscription);
+    fleet::check_and_write(
+        graph,
+        batches,
+        fleet::DEFAULT_CONCURRENCY,
+        |_| {},
+        |settled| settled,
+        async |answers: fleet::Settled<Connection>| -> Result<()> {
+            let checks: Vec<LeadsCheck> = stream::iter(answers)
+                .map(|(c, answer)| async move {
+                    let input = input_of(&c, scopes_of(answer));
+                    leads::check(graph, input, app_subscription.clone()).await
+                })
+                .buffered(usize::from(args.concurrency))
+                .collect()
+                .await;
+            for check in checks {
+                counts.count(&check);
+                let shown = check.status != "ok";
+                rows.push(check, shown)?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    store.close().await;
+    let problems = rows.close()?;
+    let report = LeadsStatus::All { counts, problems };
+    if ctx.printer.is_json() {
+        return Ok(report.exit());
+    }
+    ctx.printer.finish(&report)
 }

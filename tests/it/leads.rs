@@ -396,6 +396,58 @@ async fn status_all_reports_each_tenant_and_meta_failing_is_exit_5() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn status_all_for_a_person_counts_every_tenant_and_tables_only_the_problems() {
+    let s = fake_env(World::demo(1, 1), &["7", "8", "9"]).await;
+    connect(&s, "7", ALL_SCOPES, &[]).await.assert_code(0);
+    s.cli
+        .run_async(&["leads", "subscribe", "--tenant", "7"])
+        .await
+        .assert_code(0);
+    let without_metadata: Vec<&str> = ALL_SCOPES
+        .iter()
+        .copied()
+        .filter(|p| *p != "pages_manage_metadata")
+        .collect();
+    connect(&s, "8", &without_metadata, &[])
+        .await
+        .assert_code(0);
+
+    let status = s.cli.run_async(&["leads", "status", "--all"]).await;
+    status.assert_code(3);
+    assert!(
+        status.stdout.contains(
+            "Checked 2 connected tenant(s): 1 ready for leads, 1 with a problem, 0 Meta could not be asked about."
+        ),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("tenant 8: the token lacks pages_manage_metadata"),
+        "{}",
+        status.stdout
+    );
+    // Tenant 7 is ready: counted, not tabled.
+    let tabled: Vec<&str> = status
+        .stdout
+        .lines()
+        .filter(|l| l.contains(DEMO_PAGE_ID))
+        .collect();
+    assert_eq!(tabled.len(), 1, "{}", status.stdout);
+    assert!(tabled[0].contains(" 8 "), "{}", status.stdout);
+
+    // Once every tenant is ready, exit 0 and no table at all.
+    s.cli
+        .run_async(&["disconnect", "--tenant", "8", "--yes", "--keep-remote"])
+        .await
+        .assert_code(0);
+    let status = s.cli.run_async(&["leads", "status", "--all"]).await;
+    status.assert_code(0);
+    assert!(!status.stdout.contains(DEMO_PAGE_ID), "{}", status.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn disconnect_removes_the_app_from_the_page_it_subscribed_unless_shared() {
     let s = fake_env(World::demo(1, 1), &["7", "8"]).await;
     connect(&s, "7", ALL_SCOPES, &[]).await.assert_code(0);
