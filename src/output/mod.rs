@@ -4,6 +4,8 @@
 //! run asked (a person's view, or `--json`); no command chooses a format.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
@@ -30,6 +32,9 @@ pub struct Printer {
     /// stderr is a terminal: a bar may be drawn there even when stdin is
     /// the data (import).
     watched: bool,
+    /// A streamed JSON document is open on stdout: a failure closes it with
+    /// its `error` rather than leave half a document.
+    open_document: Arc<AtomicBool>,
 }
 
 impl Printer {
@@ -42,6 +47,7 @@ impl Printer {
             color: !json && !no_color && std::io::stderr().is_terminal(),
             interactive: !json && std::io::stdin().is_terminal() && std::io::stderr().is_terminal(),
             watched: !json && std::io::stderr().is_terminal(),
+            open_document: Arc::default(),
         }
     }
 
@@ -151,10 +157,14 @@ impl Printer {
     }
 
     /// The run failed: the message on stderr and, with `--json`, the error
-    /// document on stdout.
+    /// document on stdout; a document already streaming gets the error as
+    /// its last field, so stdout is still one JSON document.
     pub fn fail(&self, exit: Exit, kind: &str, message: &str) {
         self.error(message);
-        if self.json {
+        if self.open_document.swap(false, Ordering::SeqCst) {
+            let error = error_value(exit, kind, message);
+            stdout_line(&format!("\n  ],\n  \"error\": {error}\n}}"));
+        } else if self.json {
             json_error(exit, kind, message);
         }
     }
@@ -227,8 +237,12 @@ pub enum Format {
 /// `{"error": {"exit_code", "kind", "message"}}` on stdout, for `--json` runs
 /// (also before a printer exists: a bad `.env`, a usage error).
 pub fn json_error(exit: Exit, kind: &str, message: &str) {
-    let error = serde_json::json!({ "error": { "exit_code": exit.code(), "kind": kind, "message": message } });
+    let error = serde_json::json!({ "error": error_value(exit, kind, message) });
     stdout_line(&error.to_string());
+}
+
+fn error_value(exit: Exit, kind: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({ "exit_code": exit.code(), "kind": kind, "message": message })
 }
 
 /// Writes a line to stdout. A reader that went away (`| head`) is not an

@@ -4,6 +4,8 @@
 //! tenants there are; the JSON is still one document.
 
 use std::io::{BufWriter, StdoutLock, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
@@ -22,6 +24,8 @@ pub trait Row: Serialize {
 /// Where rows go as they come.
 pub struct Rows<R> {
     sink: Sink<R>,
+    /// Set while a JSON document is open (the printer's, for a failure).
+    open_document: Arc<AtomicBool>,
 }
 
 enum Sink<R> {
@@ -46,6 +50,7 @@ impl Printer {
             Format::Json => {
                 let mut out = BufWriter::new(std::io::stdout().lock());
                 ignore_closed_pipe(write!(out, "{{\n  {}: [", serde_json::to_string(key)?))?;
+                self.open_document.store(true, Ordering::SeqCst);
                 Sink::Json { out, first: true }
             }
             Format::Csv => {
@@ -56,7 +61,10 @@ impl Printer {
             Format::Table => Sink::Table(Vec::new()),
             Format::Ics | Format::Prometheus => Sink::Nowhere,
         };
-        Ok(Rows { sink })
+        Ok(Rows {
+            sink,
+            open_document: Arc::clone(&self.open_document),
+        })
     }
 }
 
@@ -120,6 +128,7 @@ impl<R: Row> Rows<R> {
                     }
                 }
                 text.push_str("\n}\n");
+                self.open_document.store(false, Ordering::SeqCst);
                 ignore_closed_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()))?;
                 Ok(Vec::new())
             }

@@ -425,6 +425,56 @@ async fn imported_fleet(n: usize) -> Fleet {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_failure_mid_stream_still_leaves_one_json_document_ending_in_the_error() {
+    // A token in the store's second page of 1,000 that no key opens.
+    let f = imported_fleet(1_050).await;
+    {
+        let path = f.cli.home.join("crm-meta/crm-meta.db");
+        let store =
+            crm_meta::store::Store::connect(&crm_meta::settings::DatabaseTarget::Sqlite { path })
+                .await
+                .unwrap();
+        if let crm_meta::store::Store::Sqlite(pool) = &store {
+            sqlx::query(
+                "UPDATE meta_tokens SET access_token = 'v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE tenant_id = 1040",
+            )
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        store.close().await;
+    }
+    for args in [
+        &["--json", "audit"][..],
+        &["--json", "test-connection", "--all"][..],
+        &["audit", "--format", "json"][..],
+    ] {
+        let run = f.cli.run_async(args).await;
+        run.assert_code(1);
+        // Rows already checked were written out; then the error, in the same document.
+        let json = run.json();
+        assert_eq!(
+            json["tenants"].as_array().map(Vec::len),
+            Some(1_000),
+            "{args:?}"
+        );
+        assert_eq!(json["error"]["exit_code"], 1, "{args:?}: {}", json["error"]);
+        assert!(
+            json["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("corrupted")),
+            "{args:?}: {}",
+            json["error"]
+        );
+        assert!(
+            json.get("summary").is_none(),
+            "no summary of a run cut short"
+        );
+        assert!(run.stderr.contains("corrupted"), "{}", run.stderr);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn max_usage_keeps_the_app_s_usage_under_the_ceiling_and_checks_everyone() {
     let f = imported_fleet(400).await;
     // 400 calls per 2 s window is 100 %: the audit alone needs it all.
