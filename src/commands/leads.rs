@@ -214,13 +214,13 @@ impl Report for LeadsStatus {
         }
         let yes_no = |b: bool| if b { "yes" } else { "no" };
         let mut table = new_table([
-            "tenant",
-            "page",
-            "installed",
-            "lead access",
-            "permissions",
-            "app webhook",
-            "status",
+            "TENANT",
+            "PAGE",
+            "INSTALLED",
+            "LEAD ACCESS",
+            "PERMISSIONS",
+            "APP WEBHOOK",
+            "STATUS",
         ]);
         for t in shown {
             table.add_row(vec![
