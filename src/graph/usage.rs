@@ -64,8 +64,14 @@ struct Ceiling {
     in_flight: u64,
     /// The last usage reported after an answer, and when.
     seen: Option<(f64, Instant)>,
-    /// Since when no call could go (cleared whenever one goes).
+    /// Since when no call could go (cleared whenever the plan lets calls go).
     blocked_since: Option<Instant>,
+    /// While blocked with nothing in flight: when one call may go to find
+    /// out whether usage fell. One schedule for every waiting task, so the
+    /// probes stay one at a time however many batches wait.
+    next_probe: Option<Instant>,
+    /// The wait before the next probe, doubling while usage stays high.
+    probe_wait: Duration,
     gave_up: bool,
     /// What the run is waiting for, for the progress line.
     waiting: Option<CeilingWait>,
@@ -145,9 +151,16 @@ impl Ceiling {
     /// How many calls may be sent now without the usage passing the ceiling,
     /// counting every call still in flight as spent.
     fn room(&self) -> u64 {
-        let (Some(percent), Some(per_percent)) = (self.percent_now(), self.calls_per_percent())
-        else {
+        let Some(percent) = self.percent_now() else {
             // Nothing known yet: one call, to learn the usage.
+            return u64::from(self.in_flight == 0);
+        };
+        if percent >= self.max_percent {
+            return 0;
+        }
+        let Some(per_percent) = self.calls_per_percent() else {
+            // What a call costs is not known yet: one at a time until two
+            // readings tell.
             return u64::from(self.in_flight == 0);
         };
         let room = ((self.max_percent - percent) * per_percent).floor() - self.in_flight as f64;
@@ -284,6 +297,8 @@ impl UsageGovernor {
                 in_flight: 0,
                 seen: None,
                 blocked_since: None,
+                next_probe: None,
+                probe_wait: FIRST_PROBE_WAIT,
                 gave_up: false,
                 waiting: None,
             });
@@ -303,7 +318,6 @@ impl UsageGovernor {
             calls: wanted,
             window: 0,
         };
-        let mut probe_wait = FIRST_PROBE_WAIT;
         loop {
             // Register for the next settle before looking, so none is missed.
             let settled = self.settled.notified();
@@ -335,13 +349,16 @@ impl UsageGovernor {
                     c.in_flight += granted;
                     c.waiting = None;
                     c.blocked_since = None;
+                    c.next_probe = None;
+                    c.probe_wait = FIRST_PROBE_WAIT;
                     return Ok(Grant {
                         calls: granted,
                         window: c.window,
                     });
                 }
-                let blocked_since = *c.blocked_since.get_or_insert_with(Instant::now);
-                let waited = blocked_since.elapsed();
+                let now = Instant::now();
+                let blocked_since = *c.blocked_since.get_or_insert(now);
+                let waited = now.saturating_duration_since(blocked_since);
                 if waited >= c.max_wait {
                     c.gave_up = true;
                     c.waiting = None;
@@ -356,9 +373,21 @@ impl UsageGovernor {
                     });
                     None
                 } else {
-                    // Nothing in flight: usage falls only with time. Wait,
-                    // then one call finds out how far it fell.
-                    let wait = probe_wait.min(c.max_wait.saturating_sub(waited));
+                    // Nothing in flight: usage falls only with time. At the
+                    // probe's time, one call finds out how far it fell.
+                    let due = *c.next_probe.get_or_insert(now + c.probe_wait);
+                    if now >= due {
+                        tracing::trace!(percent = reached.percent, "usage ceiling probes");
+                        c.in_flight += 1;
+                        c.waiting = None;
+                        c.next_probe = None;
+                        c.probe_wait = (c.probe_wait * 2).min(LONGEST_PROBE_WAIT);
+                        return Ok(Grant {
+                            calls: 1,
+                            window: c.window,
+                        });
+                    }
+                    let wait = (due - now).min(c.max_wait - waited);
                     c.waiting = Some(CeilingWait {
                         percent: reached.percent,
                         max_percent: c.max_percent,
@@ -371,25 +400,7 @@ impl UsageGovernor {
                 None => {
                     let _ = tokio::time::timeout(LONGEST_PROBE_WAIT, settled).await;
                 }
-                Some(wait) => {
-                    tokio::time::sleep(wait).await;
-                    probe_wait = (probe_wait * 2).min(LONGEST_PROBE_WAIT);
-                    if let Ok(mut guard) = self.ceiling.lock()
-                        && let Some(c) = guard.as_mut()
-                        && !c.gave_up
-                        && c.in_flight == 0
-                        && c.blocked_since
-                            .is_none_or(|since| since.elapsed() < c.max_wait)
-                    {
-                        // The one call that finds out whether usage fell.
-                        c.in_flight += 1;
-                        c.waiting = None;
-                        return Ok(Grant {
-                            calls: 1,
-                            window: c.window,
-                        });
-                    }
-                }
+                Some(wait) => tokio::time::sleep(wait).await,
             }
         }
     }
@@ -521,6 +532,56 @@ mod tests {
         // One call read 9 % (so up to 10 %): at most 40 more points of one call each.
         let next = g.reserve(500).await.unwrap();
         assert!(next.calls >= 1 && next.calls <= 40, "{}", next.calls);
+    }
+
+    #[tokio::test]
+    async fn usage_already_past_the_ceiling_lets_no_call_go_even_before_its_cost_is_known() {
+        let g = UsageGovernor::default();
+        g.set_ceiling(50.0, Duration::from_secs(10));
+        let first = g.reserve(50).await.unwrap();
+        let order = AnswerOrder {
+            sent_as: 0,
+            answered_at: 1,
+        };
+        g.observe_answer(order, &headers_owned(r#"{"call_count":60}"#.into()));
+        g.settle(first);
+        let next = tokio::time::timeout(Duration::from_millis(300), g.reserve(50)).await;
+        assert!(next.is_err(), "a call went at 60 % under a 50 % ceiling");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_waiting_at_the_ceiling_share_one_probe_schedule() {
+        let g = std::sync::Arc::new(UsageGovernor::default());
+        g.set_ceiling(50.0, Duration::from_millis(1_500));
+        let at_60 = headers_owned(r#"{"call_count":60}"#.into());
+        let first = g.reserve(50).await.unwrap();
+        let order = |n: u64| AnswerOrder {
+            sent_as: n,
+            answered_at: n + 1,
+        };
+        g.observe_answer(order(0), &at_60);
+        g.settle(first);
+        // Batches start waiting at different times, as on a loaded machine.
+        let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(1));
+        let batches: Vec<_> = (0..6u64)
+            .map(|i| {
+                let (g, sent, at_60) = (g.clone(), sent.clone(), at_60.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(100 * i)).await;
+                    while let Ok(grant) = g.reserve(50).await {
+                        let n = sent.fetch_add(grant.calls, std::sync::atomic::Ordering::SeqCst);
+                        g.observe_answer(order(n), &at_60);
+                        g.settle(grant);
+                    }
+                })
+            })
+            .collect();
+        for batch in batches {
+            batch.await.unwrap();
+        }
+        // The first call, then one probe after 1 s; the next would be 2 s
+        // later, past the 1.5 s the run may wait.
+        assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     fn headers_owned(app_usage: String) -> HeaderMap {

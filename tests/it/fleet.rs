@@ -546,12 +546,17 @@ async fn at_a_ceiling_that_never_lifts_the_audit_stops_cleanly_and_records_nothi
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     let json = run.json();
     // Single calls find out whether usage fell (the first at once, then
-    // after 1 s): only those tenants were asked about; the rest were not.
+    // one after 1 s; the next would be 2 s later, past the 2 s the run may
+    // wait): only those tenants were asked about; the rest were not.
     let (ok, unreachable) = (
         json["summary"]["ok"].as_u64().unwrap(),
         json["summary"]["unreachable"].as_u64().unwrap(),
     );
-    assert!(ok <= 3 && ok + unreachable == 120, "{}", json["summary"]);
+    assert!(
+        (1..=2).contains(&ok) && ok + unreachable == 120,
+        "{}",
+        json["summary"]
+    );
     let waited = json["tenants"]
         .as_array()
         .unwrap()
