@@ -70,8 +70,8 @@ struct Ceiling {
     /// out whether usage fell. One schedule for every waiting task, so the
     /// probes stay one at a time however many batches wait.
     next_probe: Option<Instant>,
-    /// The wait before the next probe, doubling while usage stays high.
-    probe_wait: Duration,
+    /// Probes sent since the plan last let calls go.
+    probes: u32,
     gave_up: bool,
     /// What the run is waiting for, for the progress line.
     waiting: Option<CeilingWait>,
@@ -88,6 +88,16 @@ pub struct CeilingWait {
 /// How long to wait for usage to fall before trying one call, at first.
 const FIRST_PROBE_WAIT: Duration = Duration::from_secs(1);
 const LONGEST_PROBE_WAIT: Duration = Duration::from_secs(30);
+
+/// The wait before a probe, after `probes` that found usage still high:
+/// 1 s, 1 s, then doubling to 30 s. A second look soon is cheap (one
+/// call) and often sees a window that just turned over; after that, each
+/// probe is a call the run spends at the ceiling, so they thin out.
+fn probe_wait(probes: u32) -> Duration {
+    FIRST_PROBE_WAIT
+        .saturating_mul(2u32.saturating_pow(probes.saturating_sub(1)))
+        .min(LONGEST_PROBE_WAIT)
+}
 
 impl Ceiling {
     /// Reported usage is a whole percent, rounded down: count it as the next one.
@@ -298,7 +308,7 @@ impl UsageGovernor {
                 seen: None,
                 blocked_since: None,
                 next_probe: None,
-                probe_wait: FIRST_PROBE_WAIT,
+                probes: 0,
                 gave_up: false,
                 waiting: None,
             });
@@ -350,7 +360,7 @@ impl UsageGovernor {
                     c.waiting = None;
                     c.blocked_since = None;
                     c.next_probe = None;
-                    c.probe_wait = FIRST_PROBE_WAIT;
+                    c.probes = 0;
                     return Ok(Grant {
                         calls: granted,
                         window: c.window,
@@ -375,13 +385,13 @@ impl UsageGovernor {
                 } else {
                     // Nothing in flight: usage falls only with time. At the
                     // probe's time, one call finds out how far it fell.
-                    let due = *c.next_probe.get_or_insert(now + c.probe_wait);
+                    let due = *c.next_probe.get_or_insert(now + probe_wait(c.probes));
                     if now >= due {
                         tracing::trace!(percent = reached.percent, "usage ceiling probes");
                         c.in_flight += 1;
                         c.waiting = None;
                         c.next_probe = None;
-                        c.probe_wait = (c.probe_wait * 2).min(LONGEST_PROBE_WAIT);
+                        c.probes += 1;
                         return Ok(Grant {
                             calls: 1,
                             window: c.window,
@@ -579,9 +589,15 @@ mod tests {
         for batch in batches {
             batch.await.unwrap();
         }
-        // The first call, then one probe after 1 s; the next would be 2 s
+        // The first call, then one probe after 1 s; the next would be 1 s
         // later, past the 1.5 s the run may wait.
         assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn probes_look_again_soon_once_then_thin_out() {
+        let waits: Vec<u64> = (0..8).map(|n| probe_wait(n).as_secs()).collect();
+        assert_eq!(waits, [1, 1, 2, 4, 8, 16, 30, 30]);
     }
 
     fn headers_owned(app_usage: String) -> HeaderMap {
