@@ -48,6 +48,15 @@ pub fn stored_connections<'a>(
     )
 }
 
+/// A batch of connections as [`check_and_write`] takes it: each with its
+/// token.
+pub fn with_tokens(batch: Vec<Connection>) -> Vec<(SecretString, Connection)> {
+    batch
+        .into_iter()
+        .map(|c| (c.access_token.clone(), c))
+        .collect()
+}
+
 /// Pages of [`STORE_PAGE`] rows after a tenant id (`fetch`), until one
 /// comes back short, cut into batches of at most [`MAX_BATCH`].
 fn paged<T, F>(

@@ -285,12 +285,7 @@ async fn status(ctx: &Context, args: LeadsStatusArgs) -> Result<Exit> {
     let mut rows = ctx.printer.rows::<LeadsCheck>(Format::Table, "tenants")?;
     let mut counts = Counts::default();
     let batches = fleet::stored_connections(&store, &cipher, None)
-        .map_ok(|batch| {
-            batch
-                .into_iter()
-                .map(|c| (c.access_token.clone(), c))
-                .collect::<Vec<_>>()
-        })
+        .map_ok(fleet::with_tokens)
         .map_err(anyhow::Error::from);
     let (graph, app_subscription) = (&graph, &app_subscription);
     fleet::check_and_write(

@@ -88,12 +88,7 @@ pub async fn run(ctx: &Context, args: RefreshArgs) -> Result<Exit> {
         Some(c) => futures::stream::iter(vec![Ok(vec![c])]).left_stream(),
         None => fleet::stored_connections(&store, &cipher, expiring_by).right_stream(),
     }
-    .map_ok(|batch| {
-        batch
-            .into_iter()
-            .map(|c| (c.access_token.clone(), c))
-            .collect::<Vec<_>>()
-    })
+    .map_ok(fleet::with_tokens)
     .map_err(anyhow::Error::from);
     fleet::check_and_write(
         &graph,

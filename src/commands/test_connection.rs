@@ -71,12 +71,7 @@ pub async fn run(ctx: &Context, args: TestConnectionArgs) -> Result<Exit> {
     let mut rows = ctx.printer.rows::<CheckResult>(Format::Table, "tenants")?;
     let mut counts = Counts::default();
     let batches = fleet::stored_connections(&store, &cipher, None)
-        .map_ok(|batch| {
-            batch
-                .into_iter()
-                .map(|c| (c.access_token.clone(), c))
-                .collect::<Vec<_>>()
-        })
+        .map_ok(fleet::with_tokens)
         .map_err(anyhow::Error::from);
     fleet::check_and_write(
         &graph,
