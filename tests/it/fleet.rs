@@ -400,9 +400,8 @@ async fn import_and_audit_on_postgres() {
     assert_eq!(checked, 260);
 }
 
-/// `n` tenants imported with valid tokens.
-async fn imported_fleet(n: usize) -> Fleet {
-    let f = fleet(n).await;
+/// Import lines for tenants 1..=n, each with a new valid token.
+fn fresh_tokens_jsonl(f: &Fleet, n: usize) -> String {
     let tokens: Vec<String> = (0..n)
         .map(|_| {
             f.fake
@@ -410,13 +409,19 @@ async fn imported_fleet(n: usize) -> Fleet {
                 .issue_token("10001", "USER", Some(50 * 86_400), SCOPES)
         })
         .collect();
-    let input = jsonl(
+    jsonl(
         &tokens
             .iter()
             .enumerate()
             .map(|(i, t)| (i as i32 + 1, t.as_str()))
             .collect::<Vec<_>>(),
-    );
+    )
+}
+
+/// `n` tenants imported with valid tokens.
+async fn imported_fleet(n: usize) -> Fleet {
+    let f = fleet(n).await;
+    let input = fresh_tokens_jsonl(&f, n);
     f.cli
         .run_with_stdin_async(&["import"], &input)
         .await
@@ -428,22 +433,7 @@ async fn imported_fleet(n: usize) -> Fleet {
 async fn a_failure_mid_stream_still_leaves_one_json_document_ending_in_the_error() {
     // A token in the store's second page of 1,000 that no key opens.
     let f = imported_fleet(1_050).await;
-    {
-        let path = f.cli.home.join("crm-meta/crm-meta.db");
-        let store =
-            crm_meta::store::Store::connect(&crm_meta::settings::DatabaseTarget::Sqlite { path })
-                .await
-                .unwrap();
-        if let crm_meta::store::Store::Sqlite(pool) = &store {
-            sqlx::query(
-                "UPDATE meta_tokens SET access_token = 'v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE tenant_id = 1040",
-            )
-            .execute(pool)
-            .await
-            .unwrap();
-        }
-        store.close().await;
-    }
+    crate::support::corrupt_stored_tokens(&f.cli, "WHERE tenant_id = 1040").await;
     for args in [
         &["--json", "audit"][..],
         &["--json", "test-connection", "--all"][..],
@@ -644,20 +634,7 @@ async fn on_a_terminal_the_audit_shows_progress_with_rate_and_eta_and_why_it_wai
 #[tokio::test(flavor = "multi_thread")]
 async fn on_a_terminal_import_from_a_file_shows_a_bar_with_an_eta() {
     let f = fleet(1_000).await;
-    let tokens: Vec<String> = (0..1_000)
-        .map(|_| {
-            f.fake
-                .world()
-                .issue_token("10001", "USER", Some(50 * 86_400), SCOPES)
-        })
-        .collect();
-    let input = jsonl(
-        &tokens
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (i as i32 + 1, t.as_str()))
-            .collect::<Vec<_>>(),
-    );
+    let input = fresh_tokens_jsonl(&f, 1_000);
     let file = f.cli.home.join("tokens.jsonl");
     std::fs::write(&file, &input).unwrap();
     f.fake.world().latency = std::time::Duration::from_millis(400);

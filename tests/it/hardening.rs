@@ -85,22 +85,7 @@ async fn a_wrong_key_is_named_and_overwrites_nothing() {
 async fn corrupted_ciphertext_is_reported_not_guessed() {
     let s = setup(World::demo(1, 1), &["7"]).await;
     connect_token(&s, &s.cli, "7").await;
-    {
-        let path = s.cli.home.join("crm-meta/crm-meta.db");
-        let store =
-            crm_meta::store::Store::connect(&crm_meta::settings::DatabaseTarget::Sqlite { path })
-                .await
-                .unwrap();
-        if let crm_meta::store::Store::Sqlite(pool) = &store {
-            sqlx::query(
-                "UPDATE meta_tokens SET access_token = 'v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'",
-            )
-            .execute(pool)
-            .await
-            .unwrap();
-        }
-        store.close().await;
-    }
+    crate::support::corrupt_stored_tokens(&s.cli, "").await;
     assert_clean_failure(
         &s.cli.run_async(&["test-connection", "--tenant", "7"]).await,
         1,

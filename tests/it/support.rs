@@ -207,6 +207,24 @@ pub fn secret(s: &str) -> SecretString {
 }
 
 /// An opened SQLite store in a temporary directory.
+/// Overwrites the stored ciphertext of the embedded store's tokens
+/// (`filter`: a WHERE clause, or empty for all) with bytes no key opens.
+pub async fn corrupt_stored_tokens(cli: &Cli, filter: &str) {
+    let path = cli.home.join("crm-meta/crm-meta.db");
+    let store = Store::connect(&DatabaseTarget::Sqlite { path })
+        .await
+        .unwrap();
+    if let Store::Sqlite(pool) = &store {
+        sqlx::query(&format!(
+            "UPDATE meta_tokens SET access_token = 'v1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' {filter}"
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    store.close().await;
+}
+
 pub async fn sqlite_store(dir: &Path) -> Store {
     let target = DatabaseTarget::Sqlite {
         path: dir.join("store.db"),
