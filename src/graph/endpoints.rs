@@ -320,20 +320,10 @@ impl GraphClient {
 
 /// The error of calls the `--max-usage` ceiling kept from being sent.
 pub(super) fn ceiling_reached(reached: super::usage::CeilingReached) -> ApiError {
-    ApiError {
-        http_status: 0,
-        message: format!(
-            "not asked: the app's usage stayed at {:.0}% and this run may not push it past {:.0}% (--max-usage) within META_RATE_LIMIT_MAX_WAIT",
-            reached.percent, reached.max_percent
-        ),
-        error_type: None,
-        code: 4,
-        subcode: None,
-        user_title: None,
-        user_message: None,
-        fbtrace_id: None,
-        is_transient: false,
-    }
+    ApiError::own_rate_limit(format!(
+        "not asked: the app's usage stayed at {:.0}% and this run may not push it past {:.0}% (--max-usage) within META_RATE_LIMIT_MAX_WAIT",
+        reached.percent, reached.max_percent
+    ))
 }
 
 /// One item of a batch answer, `{"code", "headers", "body": "<JSON>"}` or

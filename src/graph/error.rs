@@ -90,6 +90,22 @@ struct Envelope {
 }
 
 impl ApiError {
+    /// A rate limit this client decided on itself (no answer from Meta):
+    /// Meta's code 4, the app's request limit, so it is handled like one.
+    pub(super) fn own_rate_limit(message: String) -> Self {
+        Self {
+            http_status: 0,
+            message,
+            error_type: None,
+            code: 4,
+            subcode: None,
+            user_title: None,
+            user_message: None,
+            fbtrace_id: None,
+            is_transient: false,
+        }
+    }
+
     /// Parses Meta's error envelope, if `body` is one.
     pub fn parse(http_status: u16, body: &[u8]) -> Option<Self> {
         // Only an object is an envelope: serde would also read a struct from

@@ -482,17 +482,9 @@ impl GraphClient {
 
 /// The error reported when usage headers alone kept a call waiting too long.
 fn usage_exhausted(percent: f64) -> ApiError {
-    ApiError {
-        http_status: 0,
-        message: format!("the usage headers report {percent:.0}% of the app's budget used"),
-        error_type: None,
-        code: 4,
-        subcode: None,
-        user_title: None,
-        user_message: None,
-        fbtrace_id: None,
-        is_transient: false,
-    }
+    ApiError::own_rate_limit(format!(
+        "the usage headers report {percent:.0}% of the app's budget used"
+    ))
 }
 
 pub(super) fn decode<T: DeserializeOwned>(endpoint: &str, value: Value) -> Result<T, GraphError> {
